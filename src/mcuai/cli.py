@@ -1,0 +1,125 @@
+"""The ``mcuai`` command line. Every command calls one function of :mod:`mcuai.api`.
+
+User errors (:class:`~mcuai.errors.McuaiError`) print one ``error:`` message and exit with code
+2, without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from mcuai import __version__
+from mcuai.errors import McuaiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_err = Console(stderr=True, highlight=False)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically: a temporary file next to the target, then rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise McuaiError(f"{path}: cannot write ({e.strerror})") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mcuai")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Deploy quantized neural networks on microcontrollers."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.option(
+    "-m",
+    "--model",
+    "model",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="TFLite model file.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the report as JSON (schema: docs/analyze-json.md).",
+)
+@click.option(
+    "--no-inputs-in-arena",
+    is_flag=True,
+    help="Keep model inputs out of the activation arena (user buffers).",
+)
+@click.option(
+    "--no-outputs-in-arena",
+    is_flag=True,
+    help="Keep model outputs out of the activation arena (user buffers).",
+)
+@click.option(
+    "--alignment",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Byte alignment of every buffer in the arena (power of two).",
+)
+def analyze(
+    model: Path,
+    json_path: Path | None,
+    no_inputs_in_arena: bool,
+    no_outputs_in_arena: bool,
+    alignment: int,
+) -> None:
+    """Cost (MACC), flash (weights) and RAM (activations) of a model, per layer."""
+    from mcuai import api
+    from mcuai.errors import UsageError
+    from mcuai.report.console import print_analysis
+
+    if alignment & (alignment - 1):
+        raise UsageError(f"--alignment {alignment} is not a power of two")
+    a = api.analyze(
+        model,
+        inputs_in_arena=not no_inputs_in_arena,
+        outputs_in_arena=not no_outputs_in_arena,
+        alignment=alignment,
+    )
+    for w in a.warnings:
+        _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
+    print_analysis(a, Console(highlight=False))
+    if json_path is not None:
+        _write_json(json_path, a.to_json())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``mcuai`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="mcuai", standalone_mode=False)
+    except click.exceptions.Abort:
+        _err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except McuaiError as e:
+        if debug:
+            raise
+        _err.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

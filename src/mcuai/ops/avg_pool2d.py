@@ -1,0 +1,20 @@
+"""AVERAGE_POOL_2D over NHWC: the mean of the window's in-image elements (padding is not
+counted in the divisor, as in TFLite). MACC = Hout·Wout·C·Kh·Kw."""
+
+from __future__ import annotations
+
+from mcuai.ir.node import Node
+from mcuai.ops._common import Pool2DAttrs, pool_out_shape
+from mcuai.ops.base import OpDef
+
+
+class AvgPool2D(OpDef):
+    name = "avg_pool2d"
+    attrs_type = Pool2DAttrs
+
+    def infer_shapes(self, node: Node) -> list[tuple[int, ...]]:
+        return [pool_out_shape(node.input(0).shape, node.attrs)]
+
+    def macc(self, node: Node) -> int:
+        a: Pool2DAttrs = node.attrs
+        return node.output.size * a.kernel[0] * a.kernel[1]

@@ -1,0 +1,54 @@
+"""CONV_2D: 2-D convolution over NHWC data, filter OHWI ``[Cout, Kh, Kw, Cin/groups]``.
+
+``y[n,oy,ox,co] = b[co] + sum_{ky,kx,ci} x[n, oy*sh + ky*dh - pad_top, ox*sw + kx*dw - pad_left,
+g*Cin_g + ci] * w[co, ky, kx, ci]`` with ``g = co // (Cout/groups)``; out-of-image taps read the
+input zero point (i.e. contribute 0 in real terms).
+
+MACC = Hout·Wout·Cout·Kh·Kw·Cin/groups (per batch element).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcuai.ir.node import Node
+from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
+from mcuai.ops.base import WeightedOp
+
+
+@dataclass(frozen=True)
+class Conv2DAttrs:
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pads: tuple[int, int, int, int]  # top, bottom, left, right
+    act: Activation = Activation.NONE
+    clamp: Clamp | None = None
+
+
+class Conv2D(WeightedOp):
+    name = "conv2d"
+    attrs_type = Conv2DAttrs
+
+    def infer_shapes(self, node: Node) -> list[tuple[int, ...]]:
+        a: Conv2DAttrs = node.attrs
+        x, w = node.input(0).shape, node.input(1).shape
+        require_rank(x, 4, "input")
+        require_rank(w, 4, "filter")
+        n, h, wd, cin = x
+        cout, kh, kw, cin_g = w
+        if cin_g <= 0 or cin % cin_g:
+            raise ValueError(f"input channels {cin} not a multiple of filter channels {cin_g}")
+        groups = cin // cin_g
+        if cout % groups:
+            raise ValueError(f"output channels {cout} not a multiple of {groups} groups")
+        b = node.opt_input(2)
+        if b is not None and b.size != cout:
+            raise ValueError(f"bias has {b.size} elements for {cout} output channels")
+        ho = conv_out_size(h, kh, a.stride[0], a.dilation[0], a.pads[0] + a.pads[1])
+        wo = conv_out_size(wd, kw, a.stride[1], a.dilation[1], a.pads[2] + a.pads[3])
+        return [(n, ho, wo, cout)]
+
+    def macc(self, node: Node) -> int:
+        n, ho, wo, cout = node.output.shape
+        _, kh, kw, cin_g = node.input(1).shape
+        return n * ho * wo * cout * kh * kw * cin_g

@@ -1,0 +1,20 @@
+"""MAX_POOL_2D over NHWC: the largest in-image element of each window (padding never wins).
+MACC = Hout·Wout·C·Kh·Kw."""
+
+from __future__ import annotations
+
+from mcuai.ir.node import Node
+from mcuai.ops._common import Pool2DAttrs, pool_out_shape
+from mcuai.ops.base import OpDef
+
+
+class MaxPool2D(OpDef):
+    name = "max_pool2d"
+    attrs_type = Pool2DAttrs
+
+    def infer_shapes(self, node: Node) -> list[tuple[int, ...]]:
+        return [pool_out_shape(node.input(0).shape, node.attrs)]
+
+    def macc(self, node: Node) -> int:
+        a: Pool2DAttrs = node.attrs
+        return node.output.size * a.kernel[0] * a.kernel[1]

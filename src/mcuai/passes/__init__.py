@@ -1,0 +1,2 @@
+"""Graph passes. Each is a plain function ``run(graph) -> graph``; :mod:`.pipeline` holds THE
+ordered list and runs the verifier after every pass."""

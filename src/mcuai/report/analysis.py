@@ -1,0 +1,206 @@
+"""The analysis of a model: per-layer cost and memory, totals and the quantization scheme.
+
+Everything here is computed from the optimized IR and the memory plan; the console table and
+the JSON report (schema in ``docs/analyze-json.md``) are two renderings of the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mcuai import __version__
+from mcuai.ir.dtypes import DType
+from mcuai.ir.graph import Graph
+from mcuai.ir.node import Node
+from mcuai.ir.tensor import Tensor
+from mcuai.memory.liveness import MemoryLayout
+from mcuai.ops import get_op
+from mcuai.report.quant_scheme import QuantScheme, describe_scheme
+
+SCHEMA_VERSION = 1
+
+#: Ops that only convert between representations (not "float fallback" themselves).
+CONVERSION_OPS = {"quantize", "dequantize"}
+
+
+def tensor_quant_text(t: Tensor) -> str:
+    """E.g. ``int8 sa s=0.0039 zp=-128``, ``int8 ss per-axis(0) 8ch``, ``float32``."""
+    if t.quant is None or not t.dtype.is_integer:
+        return t.dtype.value
+    sym = "s" if t.quant.symmetric else "a"
+    sign = "u" if t.dtype is DType.UINT8 else "s"
+    return f"{t.dtype.value} {sign}{sym} {t.quant.describe()}"
+
+
+def tensor_json(t: Tensor, in_arena: bool | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "name": t.name,
+        "shape": list(t.shape),
+        "dtype": t.dtype.value,
+        "bytes": t.nbytes,
+        "quant": None,
+    }
+    if t.quant is not None:
+        d["quant"] = {
+            "scale": [float(s) for s in t.quant.scale.reshape(-1)],
+            "zero_point": [int(z) for z in t.quant.zero_point.reshape(-1)],
+            "axis": t.quant.axis,
+        }
+    if in_arena is not None:
+        d["in_arena"] = in_arena
+    return d
+
+
+def runs_in(n: Node) -> str:
+    """``integer``, ``float`` (fallback) or ``conversion`` (quantize/dequantize)."""
+    if n.op in CONVERSION_OPS:
+        return "conversion"
+    data = [t for t in [*n.inputs[:1], *n.outputs] if t is not None]
+    if any(t.dtype is DType.FLOAT32 for t in data):
+        return "float"
+    return "integer"
+
+
+@dataclass
+class LayerReport:
+    index: int
+    name: str
+    op: str
+    fused_activation: str | None
+    runs_in: str
+    view: bool
+    output_shapes: list[list[int]]
+    output_dtype: str
+    quant: str
+    macc: int
+    weights_bytes: int
+    activation_bytes: int
+
+
+@dataclass
+class Analysis:
+    model_path: str
+    model_format: str
+    model_name: str
+    layers: list[LayerReport]
+    inputs: list[Tensor]
+    outputs: list[Tensor]
+    inputs_in_arena: bool
+    outputs_in_arena: bool
+    macc: int
+    weights_bytes: int
+    arena_bytes: int
+    lower_bound_bytes: int
+    alignment: int
+    heuristic: str
+    candidates: dict[str, int]
+    scheme: QuantScheme
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(t.nbytes for t in self.inputs)
+
+    @property
+    def output_bytes(self) -> int:
+        return sum(t.nbytes for t in self.outputs)
+
+    @property
+    def float_layers(self) -> int:
+        return sum(1 for la in self.layers if la.runs_in == "float")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON report (``schema_version`` 1, documented in ``docs/analyze-json.md``)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "mcuai", "version": __version__},
+            "model": {
+                "path": self.model_path,
+                "format": self.model_format,
+                "name": self.model_name,
+            },
+            "quantization": asdict(self.scheme),
+            "inputs": [tensor_json(t, self.inputs_in_arena) for t in self.inputs],
+            "outputs": [tensor_json(t, self.outputs_in_arena) for t in self.outputs],
+            "layers": [asdict(la) for la in self.layers],
+            "totals": {
+                "layers": len(self.layers),
+                "float_layers": self.float_layers,
+                "macc": self.macc,
+                "weights_bytes": self.weights_bytes,
+                "arena_bytes": self.arena_bytes,
+                "arena_lower_bound_bytes": self.lower_bound_bytes,
+                "input_bytes": self.input_bytes,
+                "output_bytes": self.output_bytes,
+            },
+            "memory": {
+                "alignment": self.alignment,
+                "inputs_in_arena": self.inputs_in_arena,
+                "outputs_in_arena": self.outputs_in_arena,
+                "heuristic": self.heuristic,
+                "candidates": dict(self.candidates),
+            },
+            "warnings": list(self.warnings),
+        }
+
+
+def analyze_graph(
+    graph: Graph,
+    layout: MemoryLayout,
+    model_path: str,
+    inputs_in_arena: bool,
+    outputs_in_arena: bool,
+) -> Analysis:
+    """Build the :class:`Analysis` of an optimized graph and its memory layout."""
+    layers: list[LayerReport] = []
+    for i, n in enumerate(graph.nodes):
+        opdef = get_op(n.op)
+        act = getattr(n.attrs, "act", None)
+        act_name = act.value if act is not None and act.value != "none" else None
+        out = n.output
+        layers.append(
+            LayerReport(
+                index=i,
+                name=n.origin,
+                op=opdef.describe(n),
+                fused_activation=act_name,
+                runs_in=runs_in(n),
+                view=n.alias is not None,
+                output_shapes=[list(t.shape) for t in n.outputs],
+                output_dtype=out.dtype.value,
+                quant=tensor_quant_text(out),
+                macc=opdef.macc(n),
+                weights_bytes=opdef.weights_bytes(n),
+                activation_bytes=sum(t.nbytes for t in n.outputs),
+            )
+        )
+    # ROM: each constant once (shared constants are stored once) plus per-layer tables.
+    const_bytes: dict[int, int] = {}
+    table_bytes = 0
+    for n in graph.nodes:
+        consts = [t for t in n.inputs if t is not None and t.is_const]
+        for t in consts:
+            const_bytes[t.uid] = t.nbytes
+        table_bytes += get_op(n.op).weights_bytes(n) - sum(t.nbytes for t in consts)
+    float_layers = sum(1 for la in layers if la.runs_in == "float")
+    plan = layout.plan
+    return Analysis(
+        model_path=model_path,
+        model_format=graph.source,
+        model_name=graph.name,
+        layers=layers,
+        inputs=list(graph.inputs),
+        outputs=list(graph.outputs),
+        inputs_in_arena=inputs_in_arena,
+        outputs_in_arena=outputs_in_arena,
+        macc=sum(la.macc for la in layers),
+        weights_bytes=sum(const_bytes.values()) + table_bytes,
+        arena_bytes=plan.arena_size,
+        lower_bound_bytes=plan.lower_bound,
+        alignment=plan.alignment,
+        heuristic=plan.heuristic,
+        candidates=dict(plan.candidates),
+        scheme=describe_scheme(graph, float_layers),
+        warnings=list(graph.warnings),
+    )

@@ -1,0 +1,1 @@
+"""Test helpers (not part of the package)."""
