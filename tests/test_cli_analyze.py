@@ -74,22 +74,20 @@ def test_analyze_json_schema(tmp_path: Path) -> None:
     assert d["quantization"]["label"] == "ss/sa per-channel"
 
 
+@pytest.mark.corpus
 def test_io_outside_arena_shrinks_arena(tmp_path: Path) -> None:
+    # ad01 is a chain whose peak is input (640 B) + first activation (128 B).
+    model = str(corpus_model("mlperf_tiny/ad01_int8.tflite"))
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    assert run_cli("analyze", "-m", str(EXAMPLE), "--json", str(a)).returncode == 0
-    r = run_cli(
-        "analyze",
-        "-m",
-        str(EXAMPLE),
-        "--json",
-        str(b),
-        "--no-inputs-in-arena",
-        "--no-outputs-in-arena",
-    )
+    assert run_cli("analyze", "-m", model, "--json", str(a)).returncode == 0
+    r = run_cli("analyze", "-m", model, "--json", str(b), "--no-inputs-in-arena",
+                "--no-outputs-in-arena")
     assert r.returncode == 0
     da, db = json.loads(a.read_text()), json.loads(b.read_text())
+    assert da["inputs"][0]["in_arena"] is True and db["inputs"][0]["in_arena"] is False
+    assert db["outputs"][0]["in_arena"] is False
     assert db["totals"]["arena_bytes"] < da["totals"]["arena_bytes"]
-    assert db["inputs"][0]["in_arena"] is False
+    assert db["totals"]["arena_bytes"] == 256  # two 128-byte hidden activations
 
 
 # TFLite Micro's non-persistent arena for the same models (measured with its recording

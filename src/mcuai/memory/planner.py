@@ -126,9 +126,7 @@ def _align_up(x: int, alignment: int) -> int:
 
 
 def _check_alignment(alignment: int) -> None:
-    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment < 1:
-        raise ValueError(f"alignment must be a power of two >= 1, got {alignment!r}")
-    if alignment & (alignment - 1):
+    if type(alignment) is not int or alignment < 1 or alignment & (alignment - 1):
         raise ValueError(f"alignment must be a power of two >= 1, got {alignment!r}")
 
 

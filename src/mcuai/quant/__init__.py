@@ -1,0 +1,1 @@
+"""Requantization math computed once, in Python, at generation time (TFLM's "Prepare")."""
