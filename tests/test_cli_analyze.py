@@ -80,8 +80,9 @@ def test_io_outside_arena_shrinks_arena(tmp_path: Path) -> None:
     model = str(corpus_model("mlperf_tiny/ad01_int8.tflite"))
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     assert run_cli("analyze", "-m", model, "--json", str(a)).returncode == 0
-    r = run_cli("analyze", "-m", model, "--json", str(b), "--no-inputs-in-arena",
-                "--no-outputs-in-arena")
+    r = run_cli(
+        "analyze", "-m", model, "--json", str(b), "--no-inputs-in-arena", "--no-outputs-in-arena"
+    )
     assert r.returncode == 0
     da, db = json.loads(a.read_text()), json.loads(b.read_text())
     assert da["inputs"][0]["in_arena"] is True and db["inputs"][0]["in_arena"] is False
