@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("MCUAI_MODELS", ROOT.parent / "shared" / "models"))
+
+
+def _find_models() -> Path:
+    """The corpus: $MCUAI_MODELS, else ../shared/models next to the checkout, else the
+    workplace's /work/shared/models (CI runs from a clone in a temporary folder)."""
+    if "MCUAI_MODELS" in os.environ:
+        return Path(os.environ["MCUAI_MODELS"])
+    for p in (ROOT.parent / "shared" / "models", Path("/work/shared/models")):
+        if p.exists():
+            return p
+    return ROOT.parent / "shared" / "models"
+
+
+MODELS = _find_models()
 EXAMPLE = ROOT / "examples" / "digits_cnn_int8.tflite"
 
 
