@@ -67,8 +67,8 @@ def print_analysis(a: Analysis, console: Console) -> None:
     console.print(io)
 
     tot = Table(title="totals", title_justify="left", show_header=False)
+    tot.add_column(justify="left", no_wrap=True)
     tot.add_column(justify="left")
-    tot.add_column(justify="right")
     tot.add_row("layers", f"{len(a.layers)} ({a.float_layers} in float)")
     tot.add_row("MACC", _n(a.macc))
     tot.add_row("weights (ROM)", _b(a.weights_bytes))
