@@ -72,15 +72,8 @@ def print_analysis(a: Analysis, console: Console) -> None:
     tot.add_row("layers", f"{len(a.layers)} ({a.float_layers} in float)")
     tot.add_row("MACC", _n(a.macc))
     tot.add_row("weights (ROM)", _b(a.weights_bytes))
-    arena_note = (
-        "inputs and outputs inside"
-        if a.inputs_in_arena and a.outputs_in_arena
-        else (
-            f"inputs {'inside' if a.inputs_in_arena else 'outside'}, "
-            f"outputs {'inside' if a.outputs_in_arena else 'outside'}"
-        )
-    )
-    tot.add_row(f"activations arena (RAM, {arena_note})", _b(a.arena_bytes))
+    where = "inside" if a.inputs_in_arena and a.outputs_in_arena else "partly outside"
+    tot.add_row("activations arena (RAM)", f"{_b(a.arena_bytes)}, model I/O {where}")
     tot.add_row("arena lower bound", _b(a.lower_bound_bytes))
     tot.add_row("input / output", f"{_b(a.input_bytes)} / {_b(a.output_bytes)}")
     tot.add_row("quantization", f"{a.scheme.label}: {a.scheme.description}")
