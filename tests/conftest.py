@@ -31,3 +31,14 @@ def corpus_model(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"third-party model {rel} not found under {MODELS} (set MCUAI_MODELS)")
     return p
+
+
+@pytest.fixture
+def require_cc() -> str:
+    """A host C compiler, or skip."""
+    import shutil
+
+    for cc in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if cc and shutil.which(cc):
+            return cc
+    pytest.skip("no host C compiler (install gcc: sudo apt-get install gcc)")

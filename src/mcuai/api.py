@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcuai.errors import ModelError, UnsupportedError
+from mcuai.codegen.cnames import c_identifier
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.codegen.generate import MANIFEST, generate_code, manifest, write_folder
+from mcuai.errors import ModelError, UnsupportedError, UsageError
 from mcuai.frontends.tflite import import_tflite
 from mcuai.frontends.tflite.reader import load_bytes
 from mcuai.ir.graph import Graph
@@ -47,3 +50,30 @@ def analyze(
     graph = optimize(load_model(model))
     layout = plan_memory(graph, alignment, inputs_in_arena, outputs_in_arena)
     return analyze_graph(graph, layout, str(model), inputs_in_arena, outputs_in_arena)
+
+
+def generate(
+    model: str | Path,
+    out_dir: str | Path | None = None,
+    name: str | None = None,
+    force: bool = False,
+    inputs_in_arena: bool = True,
+    outputs_in_arena: bool = True,
+    alignment: int = 16,
+) -> GeneratedCode:
+    """Generate C code for ``model``; write it to ``out_dir`` (atomically) when given."""
+    p = Path(model)
+    cname = c_identifier(name if name is not None else p.stem)
+    if name is not None and cname != name:
+        raise UsageError(f"--name '{name}' is not a C identifier (try '{cname}')")
+    graph = optimize(load_model(p))
+    code = generate_code(graph, cname, p.name, alignment, inputs_in_arena, outputs_in_arena)
+    options = {
+        "inputs_in_arena": inputs_in_arena,
+        "outputs_in_arena": outputs_in_arena,
+        "alignment": alignment,
+    }
+    code.files[MANIFEST] = manifest(code, p.name, options)
+    if out_dir is not None:
+        write_folder(code.files, Path(out_dir), force)
+    return code

@@ -13,6 +13,7 @@ storage groups are left out and the application provides those buffers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mcuai.ir.graph import Graph
@@ -44,6 +45,7 @@ class MemoryLayout:
     buffers: list[Buffer]  # arena buffers only (external groups excluded)
     plan: Plan
     num_steps: int
+    scratch_offsets: dict[int, int] = field(default_factory=dict)  # scratch index -> offset
 
     def offset_of(self, t: Tensor) -> int | None:
         """Arena offset of ``t``, or ``None`` when it lives outside the arena."""
@@ -98,8 +100,13 @@ def plan_memory(
     alignment: int = 16,
     inputs_in_arena: bool = True,
     outputs_in_arena: bool = True,
+    scratch: Sequence[tuple[int, int, str]] = (),
 ) -> MemoryLayout:
-    """Compute lifetimes and plan the activation arena for ``graph``."""
+    """Compute lifetimes and plan the activation arena for ``graph``.
+
+    ``scratch`` lists kernel scratch areas as ``(step, bytes, name)``; each lives only during
+    its step and is planned like any other buffer.
+    """
     groups, index = storage_groups(graph)
     ins = {t.uid for t in graph.inputs}
     outs = {t.uid for t in graph.outputs}
@@ -111,5 +118,8 @@ def plan_memory(
         )
         if not g.external:
             buffers.append(Buffer(gi, g.size, g.first, g.last, g.root.name))
+    for k, (step, size, name) in enumerate(scratch):
+        buffers.append(Buffer(len(groups) + k, size, step, step, name))
     plan = plan_arena(buffers, alignment)
-    return MemoryLayout(groups, index, buffers, plan, len(graph.nodes))
+    scratch_offsets = {k: plan.offsets[len(groups) + k] for k in range(len(scratch))}
+    return MemoryLayout(groups, index, buffers, plan, len(graph.nodes), scratch_offsets)

@@ -7,12 +7,15 @@ documented formula, and counts the constant bytes the generated code stores for 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcuai.errors import GraphError
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
+
+if TYPE_CHECKING:
+    from mcuai.lower.program import Call
 
 
 class OpDef:
@@ -68,6 +71,13 @@ class OpDef:
         multiplier/shift tables (see :func:`requant_table_bytes`).
         """
         return sum(t.nbytes for t in node.inputs if t is not None and t.is_const)
+
+    # ---- lowering ---------------------------------------------------------------------
+    def lower(self, node: Node) -> list[Call]:
+        """Kernel calls that compute ``node`` (see :mod:`mcuai.lower`). Views return ``[]``."""
+        from mcuai.lower.context import unsupported
+
+        raise unsupported(node, "no kernel for this op and data type yet")
 
     def describe(self, node: Node) -> str:
         """Op name for reports, with fused ops, e.g. ``conv2d+relu6``."""

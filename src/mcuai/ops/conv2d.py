@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
+from mcuai.lower.context import const_or_null, dims4, hw, per_channel_requant, unsupported, zp_of
+from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -52,3 +55,44 @@ class Conv2D(WeightedOp):
         n, ho, wo, cout = node.output.shape
         _, kh, kw, cin_g = node.input(1).shape
         return n * ho * wo * cout * kh * kw * cin_g
+
+    def lower(self, node: Node) -> list[Call]:
+        a: Conv2DAttrs = node.attrs
+        x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+        if w.data is None:
+            raise unsupported(node, "the filter must be a constant")
+        bias = const_or_null(node, b, "bias")
+        if x.dtype is DType.INT8 and w.dtype is DType.INT8 and y.dtype is DType.INT8:
+            if w.quant is None or not w.quant.symmetric:
+                raise unsupported(node, "int8 filter with non-zero zero points")
+            if b is not None and b.dtype is not DType.INT32:
+                raise unsupported(node, f"{b.dtype.value} bias with int8 activations")
+            assert a.clamp is not None
+            mult, shift = per_channel_requant(node, x, w, y, y.shape[-1])
+            params = Struct(
+                "mcu_conv_params",
+                [
+                    ("input_offset", -zp_of(node, x)),
+                    ("output_offset", zp_of(node, y)),
+                    ("stride", hw(a.stride)),
+                    ("padding", hw((a.pads[0], a.pads[2]))),
+                    ("dilation", hw(a.dilation)),
+                    ("ch_mult", 1),
+                    ("act_min", int(a.clamp.lo)),
+                    ("act_max", int(a.clamp.hi)),
+                ],
+            )
+            quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
+            args: list[Value] = [
+                params,
+                quant,
+                dims4(x),
+                TensorRef(x),
+                dims4(w),
+                CArray("weights", w.data.reshape(-1)),
+                bias,
+                dims4(y),
+                TensorRef(y, out=True),
+            ]
+            return [Call("mcu_conv2d_s8", ("mcu_conv2d_s8",), args)]
+        return super().lower(node)

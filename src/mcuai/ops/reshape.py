@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from mcuai.ir.node import Node
+from mcuai.lower.program import Call
 from mcuai.ops.base import OpDef
 
 
@@ -33,3 +34,8 @@ class Reshape(OpDef):
     def describe(self, node: Node) -> str:
         a: ReshapeAttrs = node.attrs
         return a.kind
+
+    def lower(self, node: Node) -> list[Call]:
+        if node.alias == 0:
+            return []  # a view: same storage, no code
+        return super().lower(node)
