@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as s
+
 from helpers.opcheck import check_against_litert
 from helpers.tflite_builder import TFLiteBuilder, options
-
 from mcuai.ops._common import conv_out_size, same_padding
 
 pytestmark = [pytest.mark.cc, pytest.mark.ref]

@@ -104,6 +104,83 @@ def analyze(
         _write_json(json_path, a.to_json())
 
 
+@cli.command()
+@click.option(
+    "-m",
+    "--model",
+    "model",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="TFLite model file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write (created; replaced atomically if it holds mcuai output).",
+)
+@click.option(
+    "--name", default=None, help="C prefix of the API (default: from the model file name)."
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty folder not written by mcuai.")
+@click.option(
+    "--no-inputs-in-arena",
+    is_flag=True,
+    help="Model inputs in application buffers instead of the arena.",
+)
+@click.option(
+    "--no-outputs-in-arena",
+    is_flag=True,
+    help="Model outputs in application buffers instead of the arena.",
+)
+@click.option(
+    "--alignment",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Byte alignment of every buffer in the arena (power of two).",
+)
+def generate(
+    model: Path,
+    out_dir: Path,
+    name: str | None,
+    force: bool,
+    no_inputs_in_arena: bool,
+    no_outputs_in_arena: bool,
+    alignment: int,
+) -> None:
+    """Write static C99 code for a model: API header, network, weights, kernels, build files."""
+    from mcuai import api
+    from mcuai.errors import UsageError
+
+    if alignment & (alignment - 1):
+        raise UsageError(f"--alignment {alignment} is not a power of two")
+    code = api.generate(
+        model,
+        out_dir,
+        name=name,
+        force=force,
+        inputs_in_arena=not no_inputs_in_arena,
+        outputs_in_arena=not no_outputs_in_arena,
+        alignment=alignment,
+    )
+    out = Console(highlight=False)
+    kernels = sorted(
+        {
+            f.removeprefix("kernels/")
+            for f in code.files
+            if f.endswith(".c") and f.startswith("kernels/")
+        }
+    )
+    out.print(
+        f"wrote {len(code.files)} files to {out_dir}: {code.name}.h, {code.name}.c, "
+        f"{code.name}_data.c, {len(kernels)} kernel units; arena {code.arena_size:,} B "
+        f"(align {code.arena_align})"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mcuai`` console script."""
     args = sys.argv[1:] if argv is None else argv

@@ -439,6 +439,7 @@ def _source(
     for kind, ios, cq in (("input", inputs, ""), ("output", outputs, "const ")):
         lines += [f"{cq}void *{name}_{kind}({cq}void *arena, int i)", "{"]
         lines.append(f"    {cq}uint8_t *a = ({cq}uint8_t *)arena;")
+        lines.append("    (void)a;")
         lines.append("    switch (i) {")
         for x in ios:
             if x.offset is not None:

@@ -77,7 +77,11 @@ class OpDef:
         """Kernel calls that compute ``node`` (see :mod:`mcuai.lower`). Views return ``[]``."""
         from mcuai.lower.context import unsupported
 
-        raise unsupported(node, "no kernel for this op and data type yet")
+        types = " -> ".join(
+            ", ".join(t.dtype.value for t in ts if t is not None and not t.is_const) or "-"
+            for ts in (node.inputs, node.outputs)
+        )
+        raise unsupported(node, f"no kernel for {types} yet")
 
     def describe(self, node: Node) -> str:
         """Op name for reports, with fused ops, e.g. ``conv2d+relu6``."""
