@@ -67,7 +67,7 @@ def test_hostile_names_stay_in_comments(tmp_path: Path, require_cc: str) -> None
 
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    p = tmp_path / "evil.tflite"
+    p = tmp_path / "hostile.tflite"
     p.write_bytes(bytes(b.Output()))
     code = generate(p)
     for rel, text in code.files.items():
