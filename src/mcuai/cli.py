@@ -181,6 +181,68 @@ def generate(
     )
 
 
+@cli.command()
+@click.option(
+    "-m",
+    "--model",
+    "model",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="TFLite model file.",
+)
+@click.option(
+    "-vi",
+    "--valinput",
+    "vi",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Inputs (.npz): one array per model input, keyed by name or input_<i>; "
+    "float arrays are quantized with the input's parameters.",
+)
+@click.option(
+    "-vo",
+    "--valoutput",
+    "vo",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ground truth (.npz) for -vi: real values, class indices or one-hot.",
+)
+@click.option(
+    "--batches",
+    type=int,
+    default=None,
+    help="Number of samples (default: all of -vi, or 10 random).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
+@click.option("--per-layer", is_flag=True, help="Compare every layer's output too.")
+@click.option("--target", default="host", show_default=True, help="Where to run the C code.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the report as JSON.",
+)
+def validate(
+    model: Path,
+    vi: Path | None,
+    vo: Path | None,
+    batches: int | None,
+    seed: int,
+    per_layer: bool,
+    target: str,
+    json_path: Path | None,
+) -> None:
+    """Run the generated C and the original model on the same inputs and compare them."""
+    from mcuai.report.validate_console import print_validation
+    from mcuai.validate.run import validate_model
+
+    report = validate_model(model, vi, vo, batches, seed, per_layer, target)
+    print_validation(report, Console(highlight=False))
+    if json_path is not None:
+        _write_json(json_path, report.to_json())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mcuai`` console script."""
     args = sys.argv[1:] if argv is None else argv

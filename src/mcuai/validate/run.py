@@ -1,0 +1,292 @@
+"""``mcuai validate``: run the generated C and the original model on the same inputs, compare.
+
+Steps: import + optimize the model, generate its C code, compile it for the host (shared
+library, cached), load the reference runtime (LiteRT with the reference kernels, TFLite Micro
+when LiteRT refuses the model), read or draw the inputs, run both sample by sample, and compute
+DESIGN §3's metrics for three pairs per output: C vs original, and with ground truth also
+C vs ground truth and original vs ground truth. ``per_layer`` compares every observed layer
+output with the reference's intermediate tensor of the same name and names the first layer that
+diverges.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from mcuai import __version__
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.errors import UsageError
+from mcuai.ir.graph import Graph
+from mcuai.ir.tensor import Tensor
+from mcuai.validate.data import (
+    is_classifier_shape,
+    load_ground_truth,
+    load_inputs,
+    random_inputs,
+)
+from mcuai.validate.metrics import Metrics, compute_metrics
+from mcuai.validate.reference import Reference, tflite_reference
+
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+
+#: A float layer diverges when its largest difference exceeds this share of the reference's
+#: largest magnitude (float kernels cannot be bit-exact: summation order, libm).
+FLOAT_DIVERGENCE = 1e-4
+
+
+@dataclass
+class Row:
+    pair: str  # "C vs original", "C vs ground truth", "original vs ground truth"
+    output: int
+    metrics: Metrics
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pair": self.pair, "output": self.output, **self.metrics.to_json()}
+
+
+@dataclass
+class LayerRow:
+    observation: int
+    layer: int
+    origin: str
+    op: str
+    metrics: Metrics
+    diverges: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "observation": self.observation,
+            "layer": self.layer,
+            "origin": self.origin,
+            "op": self.op,
+            "diverges": self.diverges,
+            **self.metrics.to_json(),
+        }
+
+
+@dataclass
+class ValidationReport:
+    model: str
+    reference: str
+    target: str
+    samples: int
+    inputs_from: str
+    rows: list[Row]
+    layers: list[LayerRow] | None = None
+    unmatched_layers: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def first_divergence(self) -> LayerRow | None:
+        for la in self.layers or []:
+            if la.diverges:
+                return la
+        return None
+
+    @property
+    def bit_exact(self) -> bool | None:
+        """True when every integer output of the C model equals the original's exactly."""
+        vals = [
+            r.metrics.bit_exact
+            for r in self.rows
+            if r.pair == "C vs original" and r.metrics.bit_exact is not None
+        ]
+        return None if not vals else all(v == 1.0 for v in vals)
+
+    def to_json(self) -> dict[str, Any]:
+        fd = self.first_divergence
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "mcuai", "version": __version__},
+            "model": self.model,
+            "reference": self.reference,
+            "target": self.target,
+            "samples": self.samples,
+            "inputs_from": self.inputs_from,
+            "bit_exact": self.bit_exact,
+            "rows": [r.to_json() for r in self.rows],
+            "per_layer": None if self.layers is None else [la.to_json() for la in self.layers],
+            "first_divergence": None if fd is None else fd.to_json(),
+            "unmatched_layers": self.unmatched_layers,
+            "seconds": self.seconds,
+        }
+
+
+def _classifier(graph: Graph, t: Tensor) -> bool:
+    """Classifier outputs: one non-trivial dimension, produced by a softmax (looking through
+    dequantize/quantize/reshape)."""
+    if not is_classifier_shape(t.shape):
+        return False
+    producers = graph.producers()
+    node = producers.get(t.uid)
+    while node is not None and node.op in ("dequantize", "quantize", "reshape"):
+        node = producers.get(node.input(0).uid)
+    return node is not None and node.op == "softmax"
+
+
+def _sample(arrays: list[np.ndarray], k: int, tensors: list[Tensor]) -> list[np.ndarray]:
+    return [a[k].reshape(t.shape) for a, t in zip(arrays, tensors, strict=True)]
+
+
+def _stack(items: list[np.ndarray], t: Tensor) -> np.ndarray:
+    arr = np.stack([x.reshape(t.shape) for x in items])
+    # batch layout: a leading batch dim of 1 is replaced by N
+    if t.rank >= 1 and t.shape[0] == 1:
+        arr = arr.reshape((len(items), *t.shape[1:]))
+    return arr
+
+
+def _progress(items: Iterable[T], total: int, show: bool) -> Iterable[T]:
+    if not show or total < 2:
+        return items
+    from rich.console import Console
+    from rich.progress import track
+
+    return track(
+        items, total=total, description="running", console=Console(stderr=True), transient=True
+    )
+
+
+def _diverges(m: Metrics, ref: np.ndarray) -> bool:
+    """Integer layers diverge when not bit-exact; float layers when the rmse exceeds
+    :data:`FLOAT_DIVERGENCE` times the reference's largest magnitude."""
+    if m.bit_exact is not None:
+        return m.bit_exact < 1.0
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    return bool(m.nonfinite or m.rmse > FLOAT_DIVERGENCE * max(scale, 1e-12))
+
+
+def validate_code(
+    graph: Graph,
+    code: GeneratedCode,
+    run_c: Callable[[list[np.ndarray], bool], tuple[list[np.ndarray], list[np.ndarray]]],
+    reference: Reference,
+    model_path: Path,
+    inputs: list[np.ndarray],
+    inputs_from: str,
+    truth: list[np.ndarray] | None,
+    per_layer: bool,
+    target: str,
+    progress: bool = True,
+) -> ValidationReport:
+    """Compare ``run_c`` (one sample -> outputs, observations) with ``reference``."""
+    n = int(inputs[0].shape[0]) if inputs else 0
+    t0 = time.perf_counter()
+    c_outs: list[list[np.ndarray]] = [[] for _ in graph.outputs]
+    c_obs: list[list[np.ndarray]] = [[] for _ in code.observations]
+    for k in _progress(range(n), n, progress):
+        outs, seen = run_c(_sample(inputs, k, graph.inputs), per_layer)
+        for j, o in enumerate(outs):
+            c_outs[j].append(o)
+        for j, o in enumerate(seen):
+            c_obs[j].append(o)
+    t_c = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref_outs = reference.run(inputs)
+    t_ref = time.perf_counter() - t0
+    rows: list[Row] = []
+    for j, t in enumerate(graph.outputs):
+        p = _stack(c_outs[j], t)
+        r = ref_outs[j].reshape(p.shape)
+        cls = _classifier(graph, t) or truth is not None
+        rows.append(Row("C vs original", j, compute_metrics(p, r, t, cls)))
+        if truth is not None:
+            gt = truth[j].reshape(p.shape) if truth[j].size == p.size else truth[j]
+            rows.append(Row("C vs ground truth", j, compute_metrics(p, gt, t, cls)))
+            rows.append(Row("original vs ground truth", j, compute_metrics(r, gt, t, cls)))
+    report = ValidationReport(
+        str(model_path),
+        reference.name,
+        target,
+        n,
+        inputs_from,
+        rows,
+        seconds={"c_run": round(t_c, 3), "reference_run": round(t_ref, 3)},
+    )
+    if per_layer:
+        t0 = time.perf_counter()
+        ref_all = reference.run_intermediates(inputs)
+        layers: list[LayerRow] = []
+        for obs, items in zip(code.observations, c_obs, strict=True):
+            t = obs.tensor
+            if t.name not in ref_all:
+                report.unmatched_layers.append(t.name)
+                continue
+            p = _stack(items, t)
+            r = ref_all[t.name].reshape(p.shape)
+            m = compute_metrics(p, r, t, False)
+            op = graph.nodes[obs.layer].op
+            layers.append(LayerRow(obs.index, obs.layer, obs.origin, op, m, _diverges(m, r)))
+        report.layers = layers
+        report.seconds["per_layer"] = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def validate_model(
+    model: Path,
+    vi: Path | None = None,
+    vo: Path | None = None,
+    batches: int | None = None,
+    seed: int = 0,
+    per_layer: bool = False,
+    target: str = "host",
+    progress: bool = True,
+    code_hook: Callable[[GeneratedCode], None] | None = None,
+) -> ValidationReport:
+    """The whole ``mcuai validate`` (host target). ``code_hook`` may edit the generated files
+    before compilation (tests use it to corrupt a layer on purpose)."""
+    from mcuai.api import load_model, optimize
+    from mcuai.codegen.cnames import c_identifier
+    from mcuai.codegen.generate import generate_code
+    from mcuai.targets.host import HostModel, build
+
+    if target != "host":
+        raise UsageError(f"--target {target}: only 'host' is available in this version")
+    if batches is not None and batches < 1:
+        raise UsageError("--batches must be at least 1")
+    if vo is not None and vi is None:
+        raise UsageError("-vo (ground truth) needs -vi (the inputs it belongs to)")
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    graph = optimize(load_model(model))
+    code = generate_code(graph, c_identifier(model.stem), model.name)
+    seconds["generate"] = round(time.perf_counter() - t0, 3)
+    if code_hook is not None:
+        code_hook(code)
+    t0 = time.perf_counter()
+    host = HostModel(code, build(code))
+    seconds["compile"] = round(time.perf_counter() - t0, 3)
+    reference = tflite_reference(model)
+    if vi is not None:
+        inputs = load_inputs(vi, graph.inputs)
+        if batches is not None:
+            inputs = [a[:batches] for a in inputs]
+        inputs_from = str(vi)
+    else:
+        inputs = random_inputs(graph.inputs, batches or 10, seed)
+        inputs_from = f"random (seed {seed})"
+    n = int(inputs[0].shape[0])
+    truth = None if vo is None else load_ground_truth(vo, graph.outputs, n)
+    report = validate_code(
+        graph,
+        code,
+        host.run,
+        reference,
+        model,
+        inputs,
+        inputs_from,
+        truth,
+        per_layer,
+        target,
+        progress and sys.stderr.isatty(),
+    )
+    report.seconds = {**seconds, **report.seconds}
+    return report
