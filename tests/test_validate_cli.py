@@ -1,0 +1,73 @@
+"""``mcuai validate`` end to end on the host: example model with its real data, per-layer
+comparison, a deliberately corrupted layer, and bad options."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, ROOT
+from test_cli_analyze import run_cli
+
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.validate.run import validate_model
+
+pytestmark = [pytest.mark.cc, pytest.mark.ref]
+DATA = ROOT / "examples" / "digits_test.npz"
+
+
+def test_example_with_real_data_and_truth(tmp_path: Path, require_cc: str) -> None:
+    out = tmp_path / "v.json"
+    r = run_cli("validate", "-m", str(EXAMPLE), "-vi", str(DATA), "-vo", str(DATA),
+                "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "bit-exact" in r.stdout
+    d = json.loads(out.read_text())
+    assert d["schema_version"] == 1 and d["samples"] == 20 and d["bit_exact"] is True
+    pairs = [row["pair"] for row in d["rows"]]
+    assert pairs == ["C vs original", "C vs ground truth", "original vs ground truth"]
+    c_vs_orig, c_vs_gt, orig_vs_gt = d["rows"]
+    assert c_vs_orig["bit_exact"] == 1.0 and c_vs_orig["max_lsb"] == 0
+    assert c_vs_gt["acc"] == orig_vs_gt["acc"] >= 0.9
+
+
+def test_per_layer_all_match(require_cc: str) -> None:
+    rep = validate_model(EXAMPLE, batches=3, per_layer=True, progress=False)
+    assert rep.layers is not None and len(rep.layers) >= 9
+    assert rep.first_divergence is None and rep.bit_exact is True
+
+
+def _corrupt(observation: int) -> object:
+    def hook(code: GeneratedCode) -> None:
+        name = f"{code.name}.c"
+        pat = re.compile(
+            rf"({code.name.upper()}_OBSERVE\({observation}, \(const int8_t \*\)\(a \+ (\d+)\)\);)"
+        )
+        text, n = pat.subn(r"((int8_t *)(a + \2))[0] ^= 0x55;\n    \1", code.files[name])
+        assert n == 1
+        code.files[name] = text
+
+    return hook
+
+
+@pytest.mark.parametrize("observation", [2, 5])
+def test_per_layer_names_the_corrupted_layer(require_cc: str, observation: int) -> None:
+    rep = validate_model(EXAMPLE, batches=2, per_layer=True, progress=False,
+                         code_hook=_corrupt(observation))  # type: ignore[arg-type]
+    fd = rep.first_divergence
+    assert fd is not None and fd.observation == observation
+    assert fd.metrics.bit_exact is not None and fd.metrics.bit_exact < 1.0
+
+
+def test_vo_without_vi_is_refused() -> None:
+    r = run_cli("validate", "-m", str(EXAMPLE), "-vo", str(DATA))
+    assert r.returncode == 2 and "-vo" in r.stderr
+
+
+def test_bad_input_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an npz")
+    r = run_cli("validate", "-m", str(EXAMPLE), "-vi", str(bad))
+    assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr
