@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import corpus_model
 
+from conftest import corpus_model
 from mcuai.api import generate
 from mcuai.targets.harness import host_harness
 from mcuai.targets.host import HostModel, build

@@ -69,8 +69,12 @@ def conv_model(
 
 @pytest.mark.parametrize(
     ("stride", "padding"),
-    [((1, 1), s.Padding.SAME), ((2, 2), s.Padding.SAME), ((2, 1), s.Padding.VALID),
-     ((3, 2), s.Padding.VALID)],
+    [
+        ((1, 1), s.Padding.SAME),
+        ((2, 2), s.Padding.SAME),
+        ((2, 1), s.Padding.VALID),
+        ((3, 2), s.Padding.VALID),
+    ],
 )
 @pytest.mark.parametrize("act", [ACT.NONE, ACT.RELU, ACT.RELU6, ACT.RELU_N1_TO_1])
 def test_conv_strides_padding_activations(

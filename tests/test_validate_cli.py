@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, ROOT
-from test_cli_analyze import run_cli
 
+from conftest import EXAMPLE, ROOT
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.validate.run import validate_model
+from test_cli_analyze import run_cli
 
 pytestmark = [pytest.mark.cc, pytest.mark.ref]
 DATA = ROOT / "examples" / "digits_test.npz"
@@ -20,8 +20,9 @@ DATA = ROOT / "examples" / "digits_test.npz"
 
 def test_example_with_real_data_and_truth(tmp_path: Path, require_cc: str) -> None:
     out = tmp_path / "v.json"
-    r = run_cli("validate", "-m", str(EXAMPLE), "-vi", str(DATA), "-vo", str(DATA),
-                "--json", str(out))
+    r = run_cli(
+        "validate", "-m", str(EXAMPLE), "-vi", str(DATA), "-vo", str(DATA), "--json", str(out)
+    )
     assert r.returncode == 0, r.stderr
     assert "bit-exact" in r.stdout
     d = json.loads(out.read_text())
@@ -54,8 +55,9 @@ def _corrupt(observation: int) -> object:
 
 @pytest.mark.parametrize("observation", [2, 5])
 def test_per_layer_names_the_corrupted_layer(require_cc: str, observation: int) -> None:
-    rep = validate_model(EXAMPLE, batches=2, per_layer=True, progress=False,
-                         code_hook=_corrupt(observation))  # type: ignore[arg-type]
+    rep = validate_model(
+        EXAMPLE, batches=2, per_layer=True, progress=False, code_hook=_corrupt(observation)
+    )  # type: ignore[arg-type]
     fd = rep.first_divergence
     assert fd is not None and fd.observation == observation
     assert fd.metrics.bit_exact is not None and fd.metrics.bit_exact < 1.0

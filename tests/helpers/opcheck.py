@@ -18,9 +18,7 @@ from mcuai.targets.host import HostModel, build
 
 
 def litert_reference(path: Path) -> Interpreter:
-    it = Interpreter(
-        model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF
-    )
+    it = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
     return it
 
@@ -75,6 +73,9 @@ def check_against_litert(
                 )
             else:
                 np.testing.assert_allclose(
-                    g.astype(np.float64), r.astype(np.float64), rtol=rtol, atol=atol,
+                    g.astype(np.float64),
+                    r.astype(np.float64),
+                    rtol=rtol,
+                    atol=atol,
                     err_msg=f"case {k} output {j}",
                 )

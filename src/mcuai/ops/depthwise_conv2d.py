@@ -5,13 +5,29 @@
 co // m] * w[0, ky, kx, co]``.
 
 MACC = Hout·Wout·Cout·Kh·Kw (per batch element).
+
+Lowering (int8 activations, int8 symmetric per-tensor or per-channel weights, optional int32
+bias; TFLite ``reference_integer_ops::DepthwiseConvPerChannel``, fixed-point requantization):
+``mcu_dwconv2d_3x3_s8`` when the window is 3x3 with dilation 1 (bias folded with the input
+offset at generation time), ``mcu_dwconv2d_s8`` otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
+from mcuai.lower.context import dims4, per_channel_requant, unsupported, zp_of
+from mcuai.lower.conv_common import (
+    bias_values,
+    check_weights,
+    folded_bias,
+    int8_conv_params,
+)
+from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -54,3 +70,41 @@ class DepthwiseConv2D(WeightedOp):
         n, ho, wo, cout = node.output.shape
         _, kh, kw, _ = node.input(1).shape
         return n * ho * wo * cout * kh * kw
+
+    def lower(self, node: Node) -> list[Call]:
+        a: DepthwiseConv2DAttrs = node.attrs
+        x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+        if not (x.dtype is DType.INT8 and y.dtype is DType.INT8):
+            return super().lower(node)
+        cout = y.shape[-1]
+        check_weights(node, w, cout, axis=3)
+        assert w.data is not None
+        bias = bias_values(node, b, cout, (DType.INT32,))
+        if a.multiplier * x.shape[-1] != cout:
+            raise unsupported(node, f"{cout} output channels for multiplier {a.multiplier}")
+        mult, shift = per_channel_requant(node, x, w, y, cout)
+        params = int8_conv_params(
+            node, x, y, a.stride, (a.pads[0], a.pads[2]), a.dilation, a.multiplier, a.clamp
+        )
+        quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
+        _, kh, kw, _ = w.shape
+        weights = CArray("weights", w.data.reshape(-1))
+        if (kh, kw) == (3, 3) and a.dilation == (1, 1):
+            sums = w.data.astype(np.int64).reshape(-1, cout).sum(axis=0)
+            bias_arg: Value = folded_bias(bias, sums, -zp_of(node, x))
+            kernel = "mcu_dwconv2d_3x3_s8"
+        else:
+            bias_arg = Raw("NULL") if bias is None else CArray("bias", bias.astype(np.int32))
+            kernel = "mcu_dwconv2d_s8"
+        args: list[Value] = [
+            params,
+            quant,
+            dims4(x),
+            TensorRef(x),
+            dims4(w),
+            weights,
+            bias_arg,
+            dims4(y),
+            TensorRef(y, out=True),
+        ]
+        return [Call(kernel, (kernel,), args)]
