@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Both are idempotent.
-#   make demo  - virtual environment, install mcuai, analyze the example model
+#   make demo  - virtual environment, install mcuai, analyze/generate/validate the example model
 #   make test  - everything the tests need, then lint, type-check and the whole test suite
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,tflm]'
 	touch $@
 
+DATA   := examples/digits_test.npz
+
 demo: $(STAMP)
 	$(VENV)/bin/mcuai analyze -m $(MODEL)
+	$(VENV)/bin/mcuai generate -m $(MODEL) -o demo_out/digits --name digits
+	$(VENV)/bin/mcuai validate -m $(MODEL) -vi $(DATA) -vo $(DATA)
 
 toolchain:
 	@sh scripts/ensure_toolchain.sh

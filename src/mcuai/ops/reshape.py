@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from mcuai.ir.node import Node
+from mcuai.lower.movement import full_copy
 from mcuai.lower.program import Call
 from mcuai.ops.base import OpDef
 
@@ -38,4 +39,5 @@ class Reshape(OpDef):
     def lower(self, node: Node) -> list[Call]:
         if node.alias == 0:
             return []  # a view: same storage, no code
-        return super().lower(node)
+        # not aliased (e.g. a constant input): copy the bytes
+        return full_copy(node, node.input(0), node.output, self.describe(node))

@@ -1,11 +1,17 @@
 """SPLIT (and SPLIT_V, ONNX Split): cut the input along ``axis`` into pieces of ``sizes``.
-Cost: one operation per element (a copy)."""
+Cost: one operation per element (a copy).
+
+Lowering: one ``mcu_copy`` per output, stored values copied unchanged (TFLite
+``reference_ops::Split`` copies raw values whatever the quantization parameters).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from mcuai.ir.node import Node
+from mcuai.lower.movement import check_size, contiguous_strides, copy_call, copy_plan, elem_size
+from mcuai.lower.program import Call
 from mcuai.ops.base import OpDef
 
 
@@ -31,3 +37,24 @@ class Split(OpDef):
 
     def macc(self, node: Node) -> int:
         return node.input(0).size
+
+    def lower(self, node: Node) -> list[Call]:
+        a: SplitAttrs = node.attrs
+        x = node.input(0)
+        es = elem_size(node, x, *node.outputs)
+        check_size(node, x)
+        in_strides = contiguous_strides(x.shape)
+        calls: list[Call] = []
+        offset = 0
+        for k, y in enumerate(node.outputs):
+            plan = copy_plan(
+                y.shape,
+                in_strides,
+                contiguous_strides(y.shape),
+                es,
+                in_offset=offset * in_strides[a.axis],
+            )
+            offset += y.shape[a.axis]
+            if plan is not None:
+                calls.append(copy_call(node, x, y, plan, f"split output {k}"))
+        return calls

@@ -1,13 +1,19 @@
 """STRIDED_SLICE (and ONNX Slice): on axis ``d`` keep indices ``range(begin[d], end[d],
 strides[d])`` (Python ``range`` semantics after the frontend resolved masks and negative
 indices), then drop the axes in ``shrink`` (each of which has exactly one index left).
-Cost: one operation per output element (a copy)."""
+Cost: one operation per output element (a copy).
+
+Lowering: one ``mcu_copy`` (negative strides walk the input backwards), stored values copied
+unchanged (TFLite ``reference_ops::StridedSlice`` ignores quantization).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from mcuai.ir.node import Node
+from mcuai.lower.movement import check_size, contiguous_strides, copy_call, copy_plan, elem_size
+from mcuai.lower.program import Call
 from mcuai.ops.base import OpDef
 
 
@@ -48,3 +54,20 @@ class StridedSlice(OpDef):
 
     def macc(self, node: Node) -> int:
         return node.output.size
+
+    def lower(self, node: Node) -> list[Call]:
+        a: StridedSliceAttrs = node.attrs
+        x, y = node.input(0), node.output
+        es = elem_size(node, x, y)
+        check_size(node, x)
+        counts = sliced_shape(x.shape, a)
+        xs = contiguous_strides(x.shape)
+        start = sum(b * s for b, s, c in zip(a.begin, xs, counts, strict=True) if c > 0)
+        plan = copy_plan(
+            counts,
+            [s * st for s, st in zip(xs, a.strides, strict=True)],
+            contiguous_strides(counts),
+            es,
+            in_offset=start,
+        )
+        return [] if plan is None else [copy_call(node, x, y, plan, "strided slice")]
