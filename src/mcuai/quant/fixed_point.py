@@ -47,8 +47,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         return 0, 0
-    if shift > 30:  # TFLite clamps too: the value cannot be represented
-        q_fixed, shift = INT32_MAX, 30
+    # No clamp of large shifts: TFLite clamps them only in its single-rounding build.
     return int(q_fixed), int(shift)
 
 
