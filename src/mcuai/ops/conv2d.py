@@ -5,16 +5,28 @@ g*Cin_g + ci] * w[co, ky, kx, ci]`` with ``g = co // (Cout/groups)``; out-of-ima
 input zero point (i.e. contribute 0 in real terms).
 
 MACC = Hout·Wout·Cout·Kh·Kw·Cin/groups (per batch element).
+
+Lowering (TFLite ``reference_integer_ops::ConvPerChannel``, fixed-point requantization):
+
+* int8 activations, int8 symmetric per-tensor/per-channel weights, optional int32 bias:
+  ``mcu_conv2d_1x1_s8`` for a 1x1 window, stride 1, no padding, one group (bias folded with the
+  input offset at generation time); ``mcu_conv2d_s8`` otherwise;
+* 16x8 (int16 activations, int8 weights, int64 or int32 bias): ``mcu_conv2d_s16`` (int64
+  accumulator and TFLite's int64 requantization for an int64 bias; int32 accumulator and the
+  usual rule for an int32 bias, as LiteRT runs a model whose options say int32 bias).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
 from mcuai.lower.context import const_or_null, dims4, hw, per_channel_requant, unsupported, zp_of
-from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.conv_common import bias_values, check_weights, folded_bias, quantized_conv_params
+from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -83,6 +95,14 @@ class Conv2D(WeightedOp):
                 ],
             )
             quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
+            _, kh, kw, cin_g = w.shape
+            if (
+                (kh, kw) == (1, 1)
+                and a.stride == (1, 1)
+                and not any(a.pads)
+                and cin_g == x.shape[-1]
+            ):
+                return [self._lower_1x1(node, params, quant)]
             args: list[Value] = [
                 params,
                 quant,
@@ -95,4 +115,59 @@ class Conv2D(WeightedOp):
                 TensorRef(y, out=True),
             ]
             return [Call("mcu_conv2d_s8", ("mcu_conv2d_s8",), args)]
+        if x.dtype is DType.INT16 and w.dtype is DType.INT8 and y.dtype is DType.INT16:
+            return [self._lower_16x8(node)]
         return super().lower(node)
+
+    @staticmethod
+    def _lower_1x1(node: Node, params: Struct, quant: Struct) -> Call:
+        """Pointwise variant: the bias is folded with ``input_offset * sum(w)``."""
+        x, w, y = node.input(0), node.input(1), node.output
+        assert w.data is not None
+        cout = y.shape[-1]
+        bias = bias_values(node, node.opt_input(2), cout, (DType.INT32,))
+        sums = w.data.astype(np.int64).reshape(cout, -1).sum(axis=1)
+        args: list[Value] = [
+            params,
+            quant,
+            dims4(x),
+            TensorRef(x),
+            dims4(w),
+            CArray("weights", w.data.reshape(-1)),
+            folded_bias(bias, sums, -zp_of(node, x)),
+            dims4(y),
+            TensorRef(y, out=True),
+        ]
+        return Call("mcu_conv2d_1x1_s8", ("mcu_conv2d_1x1_s8",), args)
+
+    @staticmethod
+    def _lower_16x8(node: Node) -> Call:
+        """int16 activations, int8 weights: ``mcu_conv2d_s16``."""
+        a: Conv2DAttrs = node.attrs
+        x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+        cout = y.shape[-1]
+        check_weights(node, w, cout, axis=0)
+        assert w.data is not None
+        bias = bias_values(node, b, cout, (DType.INT64, DType.INT32))
+        acc32 = b is not None and b.dtype is DType.INT32
+        mult, shift = per_channel_requant(node, x, w, y, cout)
+        if not acc32 and int(shift.data.max(initial=0)) >= 8:
+            raise unsupported(node, "requantization scale >= 128 (the int64 rule needs < 128)")
+        params = quantized_conv_params(
+            node, x, y, a.stride, (a.pads[0], a.pads[2]), a.dilation, 1, a.clamp
+        )
+        quant = Struct(
+            "mcu_quant_s16", [("multiplier", mult), ("shift", shift), ("acc32", int(acc32))]
+        )
+        args: list[Value] = [
+            params,
+            quant,
+            dims4(x),
+            TensorRef(x),
+            dims4(w),
+            CArray("weights", w.data.reshape(-1)),
+            Raw("NULL") if bias is None else CArray("bias", bias),
+            dims4(y),
+            TensorRef(y, out=True),
+        ]
+        return Call("mcu_conv2d_s16", ("mcu_conv2d_s16",), args)

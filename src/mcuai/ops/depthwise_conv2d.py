@@ -25,7 +25,7 @@ from mcuai.lower.conv_common import (
     bias_values,
     check_weights,
     folded_bias,
-    int8_conv_params,
+    quantized_conv_params,
 )
 from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
@@ -83,7 +83,7 @@ class DepthwiseConv2D(WeightedOp):
         if a.multiplier * x.shape[-1] != cout:
             raise unsupported(node, f"{cout} output channels for multiplier {a.multiplier}")
         mult, shift = per_channel_requant(node, x, w, y, cout)
-        params = int8_conv_params(
+        params = quantized_conv_params(
             node, x, y, a.stride, (a.pads[0], a.pads[2]), a.dilation, a.multiplier, a.clamp
         )
         quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])

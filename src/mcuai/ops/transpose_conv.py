@@ -7,13 +7,25 @@ bias is added afterwards. The output size is stated by the model (``out_hw``); `
 SAME/VALID paddings TFLite derives from that output size.
 
 MACC = Hin·Win·Cin·Kh·Kw·Cout (per batch element).
+
+Lowering (int8 activations, int8 symmetric per-tensor/per-channel weights along axis 0,
+optional int32 bias; TFLite ``reference_integer_ops::TransposeConv``, fixed-point
+requantization, fused activation applied): ``mcu_tconv2d_s8``, which gathers each output
+element's products instead of scattering into an int32 image of the output (same integers, no
+scratch memory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
+from mcuai.lower.context import dims4, per_channel_requant
+from mcuai.lower.conv_common import bias_values, check_weights, null, quantized_conv_params
+from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
 from mcuai.ops._common import Activation, Clamp, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -49,3 +61,29 @@ class TransposeConv(WeightedOp):
         n, h, w, cin = node.input(0).shape
         cout, kh, kw, _ = node.input(1).shape
         return n * h * w * cin * kh * kw * cout
+
+    def lower(self, node: Node) -> list[Call]:
+        a: TransposeConvAttrs = node.attrs
+        x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+        if not (x.dtype is DType.INT8 and y.dtype is DType.INT8):
+            return super().lower(node)
+        cout = y.shape[-1]
+        check_weights(node, w, cout, axis=0)
+        assert w.data is not None
+        bias = bias_values(node, b, cout, (DType.INT32,))
+        mult, shift = per_channel_requant(node, x, w, y, cout)
+        params = quantized_conv_params(
+            node, x, y, a.stride, (a.pads[0], a.pads[2]), (1, 1), 1, a.clamp
+        )
+        args: list[Value] = [
+            params,
+            Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)]),
+            dims4(x),
+            TensorRef(x),
+            dims4(w),
+            CArray("weights", w.data.reshape(-1)),
+            null() if bias is None else CArray("bias", bias.astype(np.int32)),
+            dims4(y),
+            TensorRef(y, out=True),
+        ]
+        return [Call("mcu_tconv2d_s8", ("mcu_tconv2d_s8",), args)]

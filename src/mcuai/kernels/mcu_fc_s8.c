@@ -1,0 +1,71 @@
+/*
+ * mcu_fc_s8 - int8 fully connected: y[b, o] = requant(bias[o] + sum_i x[b, i] * w[o, i]),
+ * weights [Nout, Nin] (int8, per-tensor with any zero point, or per-channel symmetric), the
+ * input viewed as [batch, Nin] (in_dims = {batch, 1, 1, Nin}, f_dims = {Nout, 1, 1, Nin},
+ * out_dims = {batch, 1, 1, Nout}).
+ *
+ * Math: real = scale * (q - zp).
+ * Rule: LiteRT 2.3 BUILTIN_REF, reference_integer_ops::FullyConnected /
+ * FullyConnectedPerChannel with float scales (not the fixed-point multiplier; checked
+ * bit-exact, including rounding ties):
+ *   acc    = sum_i (x + input_offset) * (w + weights_offset) + bias_model[o]   (int32)
+ *   out    = clamp(round_half_away((double)acc * S[o]) + output_offset, act_min, act_max),
+ *   S[o]   = (double)s_x * (double)s_w[o] / (double)s_y  (computed at generation time).
+ * Rearranged exactly (every product is inside the sum, no padding):
+ *   acc = bias[o] + sum_i x * w + weights_offset * sum_i x,
+ * with the folded bias computed at generation time (never NULL):
+ *   bias[o] = bias_model[o] + input_offset * sum_i w[o, i] + Nin * input_offset * weights_offset.
+ * Two output rows are computed per pass (each input byte feeds 2 MACs).
+ * Overflow: |x * w| <= 16384 (|x| <= 128, |w| <= 128), so Nin products fit int32 for Nin <=
+ *   131071; acc equals the reference accumulator whenever that one does not overflow. The
+ *   double product is exact up to rounding to 53 bits, as in the reference.
+ */
+#include "mcu_fc_s8.h"
+
+void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
+               const mcu_dims *in_dims, const int8_t *in,
+               const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
+               const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t batches = in_dims->n, nin = in_dims->c, nout = out_dims->c;
+    int32_t b, o, i;
+    (void)f_dims;
+
+    for (b = 0; b < batches; ++b) {
+        const int8_t *x = in + (size_t)b * nin;
+        int8_t *y = out + (size_t)b * nout;
+        int32_t xsum = 0;
+        if (p->weights_offset != 0) {
+            for (i = 0; i < nin; ++i) {
+                xsum += x[i];
+            }
+            xsum *= p->weights_offset;
+        }
+        for (o = 0; o + 1 < nout; o += 2) {
+            const int8_t *w0 = filter + (size_t)o * nin;
+            const int8_t *w1 = w0 + nin;
+            int32_t a0 = bias[o] + xsum, a1 = bias[o + 1] + xsum;
+            for (i = 0; i < nin; ++i) {
+                const int32_t v = x[i];
+                a0 += v * w0[i];
+                a1 += v * w1[i];
+            }
+            y[o] = (int8_t)mcu_fc_clamp_out(
+                mcu_requantize_f64(a0, mcu_f64_from_bits(q->scale_bits[o * q->step])),
+                p->output_offset, p->act_min, p->act_max);
+            y[o + 1] = (int8_t)mcu_fc_clamp_out(
+                mcu_requantize_f64(a1, mcu_f64_from_bits(q->scale_bits[(o + 1) * q->step])),
+                p->output_offset, p->act_min, p->act_max);
+        }
+        if (o < nout) {
+            const int8_t *w0 = filter + (size_t)o * nin;
+            int32_t a0 = bias[o] + xsum;
+            for (i = 0; i < nin; ++i) {
+                a0 += (int32_t)x[i] * (int32_t)w0[i];
+            }
+            y[o] = (int8_t)mcu_fc_clamp_out(
+                mcu_requantize_f64(a0, mcu_f64_from_bits(q->scale_bits[o * q->step])),
+                p->output_offset, p->act_min, p->act_max);
+        }
+    }
+}
