@@ -1,9 +1,14 @@
 """MAX_POOL_2D over NHWC: the largest in-image element of each window (padding never wins).
-MACC = Hout·Wout·C·Kh·Kw."""
+MACC = Hout·Wout·C·Kh·Kw.
+
+Lowering (int8/int16): ``mcu_maxpool2d_s8`` / ``mcu_maxpool2d_s16``, TFLite's
+``reference_integer_ops::MaxPool`` on the raw integers, clamped by the fused activation."""
 
 from __future__ import annotations
 
 from mcuai.ir.node import Node
+from mcuai.lower.elementwise import lower_pool
+from mcuai.lower.program import Call
 from mcuai.ops._common import Pool2DAttrs, pool_out_shape
 from mcuai.ops.base import OpDef
 
@@ -18,3 +23,7 @@ class MaxPool2D(OpDef):
     def macc(self, node: Node) -> int:
         a: Pool2DAttrs = node.attrs
         return node.output.size * a.kernel[0] * a.kernel[1]
+
+    def lower(self, node: Node) -> list[Call]:
+        calls = lower_pool(node, "max")
+        return super().lower(node) if calls is None else calls

@@ -1,0 +1,7 @@
+#ifndef MCU_MAXPOOL2D_S16_H
+#define MCU_MAXPOOL2D_S16_H
+#include "mcu_nn.h"
+void mcu_maxpool2d_s16(const mcu_conv_params *p, const mcu_dims *in_dims,
+                       const int16_t *in, const mcu_dims *f_dims,
+                       const mcu_dims *out_dims, int16_t *out);
+#endif

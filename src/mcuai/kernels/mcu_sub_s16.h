@@ -1,0 +1,6 @@
+#ifndef MCU_SUB_S16_H
+#define MCU_SUB_S16_H
+#include "mcu_binary_bcast.h"
+void mcu_sub_s16(const mcu_add_params *p, const mcu_bcast *bc, const int16_t *in1,
+                 const int16_t *in2, int16_t *out);
+#endif
