@@ -71,9 +71,7 @@ class Concat(OpDef):
         if y.dtype is DType.INT16:
             for t in [*xs, y]:
                 if t.quant is not None and bool((t.quant.zero_point != 0).any()):
-                    raise unsupported(
-                        node, f"int16 tensor '{t.name}' has a non-zero zero point"
-                    )
+                    raise unsupported(node, f"int16 tensor '{t.name}' has a non-zero zero point")
         check_size(node, y)
         out_strides = contiguous_strides(y.shape)
         calls: list[Call] = []

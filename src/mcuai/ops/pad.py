@@ -11,9 +11,8 @@ accepts up to 6 after merging.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
