@@ -1,9 +1,16 @@
 """PRELU: ``y = x if x >= 0 else alpha * x`` with a (usually constant) ``alpha`` tensor that
-broadcasts to ``x``. Cost: one operation per element."""
+broadcasts to ``x``. Cost: one operation per element.
+
+Lowering (see :mod:`mcuai.lower.activations`): int8 -> ``mcu_prelu_s8`` (LiteRT
+``PreluPrepare`` + ``reference_ops::BroadcastPrelu4DSlow``: one multiplier for ``x >= 0``, one
+for ``x * alpha``).
+"""
 
 from __future__ import annotations
 
 from mcuai.ir.node import Node
+from mcuai.lower.activations import lower_prelu
+from mcuai.lower.program import Call
 from mcuai.ops._common import broadcast_shapes
 from mcuai.ops.base import OpDef
 
@@ -18,3 +25,7 @@ class PRelu(OpDef):
 
     def macc(self, node: Node) -> int:
         return node.output.size
+
+    def lower(self, node: Node) -> list[Call]:
+        calls = lower_prelu(node)
+        return super().lower(node) if calls is None else calls
