@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from mcuai.errors import UnsupportedError
 from mcuai.ir.graph import Graph
-from mcuai.lower.program import Layer, Program
+from mcuai.ir.node import Node
+from mcuai.lower.float_kernels import lower_float
+from mcuai.lower.program import Call, Layer, Program
 from mcuai.ops import get_op
+
+
+def lower_node(node: Node) -> list[Call]:
+    """Kernel calls of one node: the float32 kernels for float nodes of compute ops (float
+    fallback and float models, :mod:`mcuai.lower.float_kernels`), else the op's own ``lower``
+    (integer kernels, views, data movement, conversions)."""
+    calls = lower_float(node)
+    return calls if calls is not None else get_op(node.op).lower(node)
 
 
 def lower_graph(graph: Graph) -> Program:
@@ -14,7 +24,7 @@ def lower_graph(graph: Graph) -> Program:
     problems: list[str] = []
     for i, n in enumerate(graph.nodes):
         try:
-            layers.append(Layer(n, get_op(n.op).lower(n), i))
+            layers.append(Layer(n, lower_node(n), i))
         except UnsupportedError as e:
             problems.append(f"  {e}")
     if problems:

@@ -15,7 +15,7 @@ Applying it to an int32 ``x`` (TFLite ``MultiplyByQuantizedMultiplier``, double 
    zero (``mask = 2^e - 1``, ``threshold = mask/2 + (x < 0)``, ``+1`` when the remainder is above
    the threshold).
 
-The C kernels implement exactly these steps (``kernels/mcu_requant.h``); the numpy versions here
+The C kernels implement exactly these steps (``kernels/mcu_nn.h``); the numpy versions here
 serve table generation (LUTs) and tests.
 """
 

@@ -135,7 +135,7 @@ class HostModel:
             t = io.tensor
             arr = np.ascontiguousarray(x, dtype=t.dtype.np).reshape(t.shape)
             if io.offset is not None:
-                self.arena[io.offset : io.offset + t.nbytes] = arr.view(np.uint8).reshape(-1)
+                self.arena[io.offset : io.offset + t.nbytes] = arr.reshape(-1).view(np.uint8)
             ins.append(arr)
         for io in self.code.outputs:
             outs.append(np.zeros(io.tensor.shape, io.tensor.dtype.np))

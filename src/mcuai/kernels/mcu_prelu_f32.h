@@ -1,0 +1,7 @@
+#ifndef MCU_PRELU_F32_H
+#define MCU_PRELU_F32_H
+#include "mcu_clamp_f32.h"
+void mcu_prelu_f32(const mcu_dims *a_dims, const float *a_data,
+                   const mcu_dims *b_dims, const float *b_data,
+                   const mcu_dims *out_dims, float *out);
+#endif

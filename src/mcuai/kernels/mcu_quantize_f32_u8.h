@@ -1,0 +1,8 @@
+#ifndef MCU_QUANTIZE_F32_U8_H
+#define MCU_QUANTIZE_F32_U8_H
+#include "mcu_nn.h"
+/* dims = {1, outer, channels, inner}: element i of channel k uses scale[k], zero_point[k]
+ * (per-tensor: channels = 1). */
+void mcu_quantize_f32_u8(const float *scale, const int32_t *zero_point,
+                         const mcu_dims *dims, const float *in, uint8_t *out);
+#endif

@@ -1,0 +1,7 @@
+#ifndef MCU_QUANTIZE_S8_S16_H
+#define MCU_QUANTIZE_S8_S16_H
+#include "mcu_nn.h"
+/* q->multiplier[0], q->shift[0]: the per-tensor requantization s_in / s_out. */
+void mcu_quantize_s8_s16(const mcu_quant_pc *q, int32_t input_offset, int32_t output_offset,
+                         int32_t size, const int8_t *in, int16_t *out);
+#endif

@@ -1,0 +1,5 @@
+#ifndef MCU_TANH_F32_H
+#define MCU_TANH_F32_H
+#include "mcu_clamp_f32.h"
+void mcu_tanh_f32(int32_t size, const float *in, float *out);
+#endif
