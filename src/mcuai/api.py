@@ -12,7 +12,8 @@ from pathlib import Path
 from mcuai.codegen.cnames import c_identifier
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.codegen.generate import MANIFEST, generate_code, manifest, write_folder
-from mcuai.errors import ModelError, UnsupportedError, UsageError
+from mcuai.errors import ModelError, UsageError
+from mcuai.frontends.onnx import import_onnx, looks_like_onnx
 from mcuai.frontends.tflite import import_tflite
 from mcuai.frontends.tflite.reader import load_bytes
 from mcuai.ir.graph import Graph
@@ -21,18 +22,25 @@ from mcuai.passes.pipeline import run_pipeline
 from mcuai.report.analysis import Analysis, analyze_graph
 
 
-def load_model(path: str | Path) -> Graph:
+def load_model(path: str | Path, *, io_layout: str = "model") -> Graph:
     """Import a model file into the IR (not yet optimized). The format is detected from the
-    file's content, not its name."""
+    file's content, not its name.
+
+    ``io_layout`` (ONNX models): ``"model"`` keeps the model's input/output layout (NCHW
+    stays NCHW, transposed at the boundary), ``"nhwc"`` gives channel-last I/O without
+    boundary transposes. TFLite models are channel-last already.
+    """
     p = Path(path)
     data = load_bytes(p)
     if len(data) >= 8 and data[4:8] == b"TFL3":
         return import_tflite(p, data)
     if p.suffix.lower() == ".onnx":
-        raise UnsupportedError(f"{p}: ONNX models are not supported yet (TFLite only)")
+        return import_onnx(p, data, io_layout)
     if p.suffix.lower() == ".tflite":
         return import_tflite(p, data)  # reports the missing TFL3 identifier precisely
-    raise ModelError(f"{p}: not a TFLite model (no TFL3 file identifier)")
+    if looks_like_onnx(data):
+        return import_onnx(p, data, io_layout)
+    raise ModelError(f"{p}: not a TFLite model (no TFL3 file identifier) nor an ONNX model")
 
 
 def optimize(graph: Graph) -> Graph:

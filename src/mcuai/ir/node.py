@@ -25,6 +25,10 @@ class Node:
     #: Set by memory-sharing passes: output 0 occupies the storage of input ``alias``
     #: (a zero-copy view such as a reshape). ``None``: the output has storage of its own.
     alias: int | None = None
+    #: Arithmetic rule of the source runtime: 'tflite' (fixed-point requantization, TFLite
+    #: reference kernels) or 'onnxruntime' (float requantization as ORT:
+    #: q = saturate(round_half_to_even(acc * (s_in*s_w/s_out)) + zp)).
+    numerics: str = "tflite"
 
     def input(self, i: int) -> Tensor:
         """Input ``i``; raises if it is absent."""

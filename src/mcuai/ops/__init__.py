@@ -11,12 +11,18 @@ from mcuai.ops.add import Add
 from mcuai.ops.arg_max import ArgMax
 from mcuai.ops.avg_pool2d import AvgPool2D
 from mcuai.ops.base import OpDef
+from mcuai.ops.batch_matmul import BatchMatMul
 from mcuai.ops.concat import Concat
 from mcuai.ops.conv2d import Conv2D
 from mcuai.ops.depthwise_conv2d import DepthwiseConv2D
 from mcuai.ops.dequantize import Dequantize
+from mcuai.ops.div import Div
+from mcuai.ops.erf import Erf
 from mcuai.ops.fully_connected import FullyConnected
+from mcuai.ops.gelu import Gelu
+from mcuai.ops.hard_sigmoid import HardSigmoid
 from mcuai.ops.hard_swish import HardSwish
+from mcuai.ops.layer_norm import LayerNorm
 from mcuai.ops.leaky_relu import LeakyRelu
 from mcuai.ops.logistic import Logistic
 from mcuai.ops.max_pool2d import MaxPool2D
@@ -45,12 +51,18 @@ _OPS: dict[str, OpDef] = {
         Add(),
         ArgMax(),
         AvgPool2D(),
+        BatchMatMul(),
         Concat(),
         Conv2D(),
         DepthwiseConv2D(),
         Dequantize(),
+        Div(),
+        Erf(),
         FullyConnected(),
+        Gelu(),
+        HardSigmoid(),
         HardSwish(),
+        LayerNorm(),
         LeakyRelu(),
         Logistic(),
         MaxPool2D(),
