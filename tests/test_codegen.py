@@ -176,3 +176,39 @@ def test_sanitized_harness_matches_library(tmp_path: Path, require_cc: str) -> N
     got = np.frombuffer((tmp_path / "out0").read_bytes(), np.int8)
     ref, _ = HostModel(code, build(code)).run([x])
     np.testing.assert_array_equal(got, ref[0].reshape(-1))
+
+
+@pytest.mark.cc
+def test_cmake_and_make_fragments_build(tmp_path: Path, require_cc: str) -> None:
+    if shutil.which("cmake") is None or shutil.which("make") is None:
+        pytest.skip("cmake/make not installed (sudo apt-get install cmake make)")
+    out = tmp_path / "gen"
+    generate(_model(tmp_path), out)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\n"
+        f"add_subdirectory({out} conv)\nadd_executable(app main.c)\n"
+        "target_link_libraries(app conv)\n"
+    )
+    (app / "main.c").write_text(
+        '#include "conv.h"\nstatic unsigned char arena[CONV_ARENA_SIZE] '
+        "__attribute__((aligned(CONV_ARENA_ALIGN)));\n"
+        "int main(void) { if (conv_init(arena)) return 1; return conv_run(arena); }\n"
+    )
+    build_dir = tmp_path / "build"
+    for cmd in (
+        ["cmake", "-S", str(app), "-B", str(build_dir)],
+        ["cmake", "--build", str(build_dir)],
+    ):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert subprocess.run([str(build_dir / "app")], timeout=60).returncode == 0
+    (app / "Makefile").write_text(
+        f"CONV_DIR := {out}\ninclude $(CONV_DIR)/conv.mk\n"
+        "app2: main.c $(CONV_SRCS)\n\t$(CC) $(CONV_CFLAGS) -o $@ $^ -lm\n"
+    )
+    r = subprocess.run(
+        ["make", "-C", str(app), "app2"], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -12,11 +12,13 @@ from pathlib import Path
 from mcuai.codegen.cnames import c_identifier
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.codegen.generate import MANIFEST, generate_code, manifest, write_folder
-from mcuai.errors import ModelError, UsageError
+from mcuai.errors import ModelError, UnsupportedError, UsageError
 from mcuai.frontends.onnx import import_onnx, looks_like_onnx
 from mcuai.frontends.tflite import import_tflite
 from mcuai.frontends.tflite.reader import load_bytes
 from mcuai.ir.graph import Graph
+from mcuai.lower.lowering import lower_node
+from mcuai.lower.program import Call
 from mcuai.memory.liveness import plan_memory
 from mcuai.passes.pipeline import run_pipeline
 from mcuai.report.analysis import Analysis, analyze_graph
@@ -54,10 +56,27 @@ def analyze(
     outputs_in_arena: bool = True,
     alignment: int = 16,
 ) -> Analysis:
-    """Import, optimize and plan memory; return the per-layer cost and memory analysis."""
+    """Import, optimize, choose kernels and plan memory (kernel scratch included, exactly as
+    ``generate`` does); return the per-layer cost and memory analysis. Layers without a kernel
+    are reported, not fatal."""
     graph = optimize(load_model(model))
-    layout = plan_memory(graph, alignment, inputs_in_arena, outputs_in_arena)
-    return analyze_graph(graph, layout, str(model), inputs_in_arena, outputs_in_arena)
+    lowered: dict[int, list[Call]] = {}
+    no_kernel: dict[int, str] = {}
+    for i, n in enumerate(graph.nodes):
+        try:
+            lowered[i] = lower_node(n)
+        except UnsupportedError as e:
+            no_kernel[i] = str(e)
+    scratch = [
+        (i, c.scratch_bytes, f"scratch of {graph.nodes[i].origin}")
+        for i, calls in lowered.items()
+        for c in calls
+        if c.scratch_bytes
+    ]
+    layout = plan_memory(graph, alignment, inputs_in_arena, outputs_in_arena, scratch)
+    return analyze_graph(
+        graph, layout, str(model), inputs_in_arena, outputs_in_arena, lowered, no_kernel
+    )
 
 
 def generate(

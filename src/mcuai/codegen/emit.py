@@ -242,6 +242,8 @@ def emit(
                 sidx = scratch_index
                 scratch_index += 1
             args = [em.arg(v, la.index, sidx) for v in call.args]
+            if call.comment:
+                body.append(f"    /* {comment_text(call.comment)} */")
             body.append(f"    {call.kernel}({', '.join(args)});")
         if la.calls:
             for k, t in enumerate(n.outputs):
@@ -483,7 +485,10 @@ def _cmake(name: str, sources: list[str]) -> str:
         "cmake_minimum_required(VERSION 3.13)\n"
         f"add_library({name} STATIC\n{srcs}\n)\n"
         f"target_include_directories({name} PUBLIC ${{CMAKE_CURRENT_LIST_DIR}})\n"
-        f"set_target_properties({name} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)\n"
+        f"set_target_properties({name} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON\n"
+        "                      C_EXTENSIONS OFF)\n"
+        "# -std=c99 (not gnu99): no fused multiply-add contraction, float kernels stay exact\n"
+        f"target_compile_options({name} PRIVATE $<$<C_COMPILER_ID:GNU,Clang>:-ffp-contract=off>)\n"
     )
 
 
@@ -497,7 +502,7 @@ def _make_fragment(name: str, sources: list[str]) -> str:
         f"#   SRCS += $({up}_SRCS)   CFLAGS += $({up}_CFLAGS)\n"
         f"{up}_DIR ?= $(dir $(lastword $(MAKEFILE_LIST)))\n"
         f"{up}_SRCS := \\\n    {srcs}\n"
-        f"{up}_CFLAGS := -I$({up}_DIR) -std=c99\n"
+        f"{up}_CFLAGS := -I$({up}_DIR) -std=c99 -ffp-contract=off\n"
     )
 
 

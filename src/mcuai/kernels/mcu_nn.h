@@ -7,7 +7,8 @@
  * Requantization (TFLite MultiplyByQuantizedMultiplier, "double rounding"): a real multiplier
  * M = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31). For an int32 accumulator x:
  *   x' = x * 2^max(shift, 0)                       (caller guarantees no overflow)
- *   h  = round_half_away((x' * multiplier) / 2^31)   saturating the single overflow case
+ *   h  = round((x' * multiplier) / 2^31), ties toward +inf (gemmlowp's nudge, then truncation),
+ *        saturating the single overflow case
  *   r  = round_half_away(h / 2^max(-shift, 0))
  * Right shifts of negative values are arithmetic on every compiler mcuai supports (gcc, clang,
  * arm-none-eabi-gcc); this is implementation-defined in C99 and stated here once.
@@ -49,7 +50,8 @@ typedef struct {
     int32_t act_min, act_max;
 } mcu_conv_params;
 
-/* SaturatingRoundingDoublingHighMul: round_half_away(a * b / 2^31), saturated. */
+/* SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to nearest, ties toward +inf
+   (nudge by +-2^30 then truncate toward zero: -0.5 -> 0, +0.5 -> 1), saturated. */
 MCU_INLINE int32_t mcu_srdhm(int32_t a, int32_t b)
 {
     int64_t ab, nudge;

@@ -102,3 +102,23 @@ class Program:
     def kernel_files(self) -> list[str]:
         """Kernel units used, sorted (deterministic output)."""
         return sorted({f for la in self.layers for c in la.calls for f in c.files})
+
+
+def const_arrays(calls: list[Call]) -> list[np.ndarray]:
+    """Every constant array the calls reference (``CArray`` arguments and struct fields, and
+    constant tensors passed as :class:`TensorRef`), as the code generator will store them."""
+    found: list[np.ndarray] = []
+
+    def visit(v: Value) -> None:
+        if isinstance(v, CArray):
+            found.append(v.data)
+        elif isinstance(v, TensorRef) and v.tensor.data is not None:
+            found.append(v.tensor.data)
+        elif isinstance(v, Struct):
+            for _, x in v.fields:
+                visit(x)
+
+    for c in calls:
+        for a in c.args:
+            visit(a)
+    return found

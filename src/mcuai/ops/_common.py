@@ -94,10 +94,12 @@ class Pool2DAttrs:
 
 @dataclass(frozen=True)
 class ElementwiseAttrs:
-    """Attributes of ADD/SUB/MUL: only the fused activation."""
+    """Attributes of ADD/SUB/MUL: the fused activation and, for int16 ADD/SUB, TFLite's
+    ``pot_scale_int16`` option (``None`` when the source does not say)."""
 
     act: Activation = Activation.NONE
     clamp: Clamp | None = None
+    pot_scale_int16: bool | None = None
 
 
 @dataclass(frozen=True)

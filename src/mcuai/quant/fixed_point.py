@@ -9,8 +9,9 @@ Applying it to an int32 ``x`` (TFLite ``MultiplyByQuantizedMultiplier``, double 
 
 1. ``x << max(shift, 0)`` (left shift for multipliers >= 1; the caller guarantees no overflow),
 2. ``SaturatingRoundingDoublingHighMul(x, m)`` = ``(x * m + nudge) >> 31`` computed in 64 bits
-   with ``nudge = 2^30`` for a non-negative product and ``1 - 2^30`` otherwise (rounds half
-   away from zero), saturating the single overflow case ``x = m = INT32_MIN``,
+   with ``nudge = 2^30`` for a non-negative product and ``1 - 2^30`` otherwise, truncating
+   toward zero (round to nearest, ties toward +inf: -0.5 -> 0), saturating the single
+   overflow case ``x = m = INT32_MIN``,
 3. ``RoundingDivideByPOT(., max(-shift, 0))``: arithmetic shift right rounding half away from
    zero (``mask = 2^e - 1``, ``threshold = mask/2 + (x < 0)``, ``+1`` when the remainder is above
    the threshold).

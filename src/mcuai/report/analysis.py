@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from mcuai import __version__
 from mcuai.ir.dtypes import DType
 from mcuai.ir.graph import Graph
 from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
+from mcuai.lower.program import Call, const_arrays
 from mcuai.memory.liveness import MemoryLayout
 from mcuai.ops import get_op
 from mcuai.report.quant_scheme import QuantScheme, describe_scheme
@@ -76,6 +79,8 @@ class LayerReport:
     macc: int
     weights_bytes: int
     activation_bytes: int
+    kernels: list[str] = field(default_factory=list)  # C kernels generate will call
+    no_kernel: str | None = None  # why generate cannot handle this layer yet
 
 
 @dataclass
@@ -151,14 +156,34 @@ def analyze_graph(
     model_path: str,
     inputs_in_arena: bool,
     outputs_in_arena: bool,
+    lowered: dict[int, list[Call]] | None = None,
+    no_kernel: dict[int, str] | None = None,
 ) -> Analysis:
-    """Build the :class:`Analysis` of an optimized graph and its memory layout."""
+    """Build the :class:`Analysis` of an optimized graph and its memory layout.
+
+    ``lowered`` maps node index -> kernel calls (what ``generate`` emits): weights bytes are
+    then the exact constant arrays of the generated code (filters, biases, requantization and
+    lookup tables, each distinct array once in the total); for nodes without calls the op's
+    estimate is used. ``no_kernel`` maps node index -> why it cannot be generated yet.
+    """
+    lowered = lowered or {}
+    no_kernel = no_kernel or {}
     layers: list[LayerReport] = []
+    stored: dict[tuple[str, bytes], int] = {}
+    estimated = 0
     for i, n in enumerate(graph.nodes):
         opdef = get_op(n.op)
         act = getattr(n.attrs, "act", None)
         act_name = act.value if act is not None and act.value != "none" else None
         out = n.output
+        if i in lowered:
+            arrays = const_arrays(lowered[i])
+            wbytes = sum(int(a.nbytes) for a in arrays)
+            for a in arrays:
+                stored[(str(a.dtype), np.ascontiguousarray(a).tobytes())] = int(a.nbytes)
+        else:
+            wbytes = opdef.weights_bytes(n)
+            estimated += wbytes
         layers.append(
             LayerReport(
                 index=i,
@@ -171,18 +196,12 @@ def analyze_graph(
                 output_dtype=out.dtype.value,
                 quant=tensor_quant_text(out),
                 macc=opdef.macc(n),
-                weights_bytes=opdef.weights_bytes(n),
+                weights_bytes=wbytes,
                 activation_bytes=sum(t.nbytes for t in n.outputs),
+                kernels=[c.kernel for c in lowered.get(i, [])],
+                no_kernel=no_kernel.get(i),
             )
         )
-    # ROM: each constant once (shared constants are stored once) plus per-layer tables.
-    const_bytes: dict[int, int] = {}
-    table_bytes = 0
-    for n in graph.nodes:
-        consts = [t for t in n.inputs if t is not None and t.is_const]
-        for t in consts:
-            const_bytes[t.uid] = t.nbytes
-        table_bytes += get_op(n.op).weights_bytes(n) - sum(t.nbytes for t in consts)
     float_layers = sum(1 for la in layers if la.runs_in == "float")
     plan = layout.plan
     return Analysis(
@@ -195,7 +214,7 @@ def analyze_graph(
         inputs_in_arena=inputs_in_arena,
         outputs_in_arena=outputs_in_arena,
         macc=sum(la.macc for la in layers),
-        weights_bytes=sum(const_bytes.values()) + table_bytes,
+        weights_bytes=sum(stored.values()) + estimated,
         arena_bytes=plan.arena_size,
         lower_bound_bytes=plan.lower_bound,
         alignment=plan.alignment,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mcuai.report.analysis import Analysis, tensor_quant_text
@@ -34,10 +35,12 @@ def print_analysis(a: Analysis, console: Console) -> None:
     for la in a.layers:
         shapes = " ".join("x".join(str(d) for d in s) for s in la.output_shapes)
         runs = {"integer": "int", "float": "[yellow]float[/]", "conversion": "q/dq"}[la.runs_in]
+        if la.no_kernel is not None:
+            runs = "[red]no kernel[/]"
         act = "0 (view)" if la.view else _n(la.activation_bytes)
         t.add_row(
             str(la.index),
-            la.name,
+            escape(la.name),
             la.op,
             runs,
             shapes,
@@ -58,7 +61,7 @@ def print_analysis(a: Analysis, console: Console) -> None:
         for x in tensors:
             io.add_row(
                 kind,
-                x.name,
+                escape(x.name),
                 "x".join(str(d) for d in x.shape),
                 tensor_quant_text(x),
                 _n(x.nbytes),
@@ -79,3 +82,10 @@ def print_analysis(a: Analysis, console: Console) -> None:
     tot.add_row("quantization", f"{a.scheme.label}: {a.scheme.description}")
     tot.add_row("arena plan", f"{a.heuristic}, alignment {a.alignment}")
     console.print(tot)
+    missing = [la for la in a.layers if la.no_kernel is not None]
+    if missing:
+        console.print(
+            f"[red]{len(missing)} layer(s) have no kernel yet[/] (generate will refuse the model):"
+        )
+        for la in missing:
+            console.print(f"  {escape(la.no_kernel or '')}", soft_wrap=True)

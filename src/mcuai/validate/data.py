@@ -34,6 +34,7 @@ huge positive values); here such values saturate like any other, to ``qmin`` or 
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from pathlib import Path
@@ -177,7 +178,8 @@ class _Npz:
         self.path = path
         self.label = str(path)
         try:
-            loaded: Any = np.load(path, allow_pickle=False)
+            # read into memory first: no file handle can leak when the archive is corrupt
+            loaded: Any = np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
         except FileNotFoundError:
             raise UsageError(f"{self.label}: no such file") from None
         except IsADirectoryError:

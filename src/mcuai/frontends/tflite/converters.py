@@ -140,7 +140,10 @@ def _binary(op: str, options: type | None) -> Converter:
         attrs = None
         if options is not None:
             o = cx.options(options)
-            attrs = ElementwiseAttrs(cx.activation(o.fusedActivationFunction))
+            pot = getattr(o, "potScaleInt16", None)
+            attrs = ElementwiseAttrs(
+                cx.activation(o.fusedActivationFunction), None, None if pot is None else bool(pot)
+            )
         return [cx.node(op, [cx.x(0), cx.x(1)], attrs)]
 
     return convert
