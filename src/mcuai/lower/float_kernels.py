@@ -194,7 +194,7 @@ def _transpose_conv(node: Node) -> list[Call]:
         dims4(y),
         TensorRef(y, out=True),
     ]
-    return _call("mcu_transpose_conv_f32", args)
+    return _call("mcu_tconv2d_f32", args)
 
 
 def _fully_connected(node: Node) -> list[Call]:
@@ -312,8 +312,8 @@ _LOWER: dict[str, Callable[[Node], list[Call]]] = {
     "depthwise_conv2d": _depthwise_conv2d,
     "fully_connected": _fully_connected,
     "transpose_conv": _transpose_conv,
-    "avg_pool2d": _pool("mcu_avg_pool2d_f32"),
-    "max_pool2d": _pool("mcu_max_pool2d_f32"),
+    "avg_pool2d": _pool("mcu_avgpool2d_f32"),
+    "max_pool2d": _pool("mcu_maxpool2d_f32"),
     "mean": _mean,
     "add": _binary("mcu_add_f32", True),
     "sub": _binary("mcu_sub_f32", True),

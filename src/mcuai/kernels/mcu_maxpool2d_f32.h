@@ -1,7 +1,7 @@
-#ifndef MCU_AVG_POOL2D_F32_H
-#define MCU_AVG_POOL2D_F32_H
+#ifndef MCU_MAXPOOL2D_F32_H
+#define MCU_MAXPOOL2D_F32_H
 #include "mcu_clamp_f32.h"
-void mcu_avg_pool2d_f32(const mcu_pool_params_f32 *p,
+void mcu_maxpool2d_f32(const mcu_pool_params_f32 *p,
                         const mcu_dims *in_dims, const float *in,
                         const mcu_dims *out_dims, float *out);
 #endif

@@ -1,5 +1,5 @@
 /*
- * mcu_transpose_conv_f32 - float32 transpose convolution (deconvolution), NHWC input, filter
+ * mcu_tconv2d_f32 - float32 transpose convolution (deconvolution), NHWC input, filter
  * [Cout, Kh, Kw, Cin]; p->padding = (top, left) derived by TFLite from the output size.
  *
  * Rule (TFLite reference_ops::TransposeConv, float), a scatter in the reference's order:
@@ -11,9 +11,9 @@
  * of float32 additions (bit-exact with LiteRT BUILTIN_REF barring fused multiply-adds).
  * The output must not overlap the input.
  */
-#include "mcu_transpose_conv_f32.h"
+#include "mcu_tconv2d_f32.h"
 
-void mcu_transpose_conv_f32(const mcu_conv_params_f32 *p,
+void mcu_tconv2d_f32(const mcu_conv_params_f32 *p,
                             const mcu_dims *in_dims, const float *in,
                             const mcu_dims *f_dims, const float *filter, const float *bias,
                             const mcu_dims *out_dims, float *out)

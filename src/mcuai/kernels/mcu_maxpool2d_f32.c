@@ -1,14 +1,14 @@
 /*
- * mcu_max_pool2d_f32 - float32 2-D max pooling over NHWC.
+ * mcu_maxpool2d_f32 - float32 2-D max pooling over NHWC.
  *
  * Rule (TFLite reference_ops::MaxPool, float): the window is clipped to the image (padding
  * never wins), m = -FLT_MAX, then m = (m < v) ? v : m over ky, kx in order, and
  *   out = clamp(m, act.min, act.max).
  * No arithmetic: bit-exact with LiteRT BUILTIN_REF.
  */
-#include "mcu_max_pool2d_f32.h"
+#include "mcu_maxpool2d_f32.h"
 
-void mcu_max_pool2d_f32(const mcu_pool_params_f32 *p,
+void mcu_maxpool2d_f32(const mcu_pool_params_f32 *p,
                         const mcu_dims *in_dims, const float *in,
                         const mcu_dims *out_dims, float *out)
 {

@@ -1,5 +1,5 @@
 /*
- * mcu_avg_pool2d_f32 - float32 2-D average pooling over NHWC.
+ * mcu_avgpool2d_f32 - float32 2-D average pooling over NHWC.
  *
  * Rule (TFLite reference_ops::AveragePool, float): for each output (b, oy, ox, c) the window
  * is clipped to the image (padding never counts), total = sum over ky, then kx, of the
@@ -7,9 +7,9 @@
  *   out = clamp(total / (float)count, act.min, act.max).
  * Same order and division as the reference: bit-exact with LiteRT BUILTIN_REF.
  */
-#include "mcu_avg_pool2d_f32.h"
+#include "mcu_avgpool2d_f32.h"
 
-void mcu_avg_pool2d_f32(const mcu_pool_params_f32 *p,
+void mcu_avgpool2d_f32(const mcu_pool_params_f32 *p,
                         const mcu_dims *in_dims, const float *in,
                         const mcu_dims *out_dims, float *out)
 {
