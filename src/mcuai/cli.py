@@ -243,6 +243,41 @@ def validate(
         _write_json(json_path, report.to_json())
 
 
+@cli.command()
+@click.option(
+    "-m", "--model", "model", required=True, type=click.Path(path_type=Path), help="Model file."
+)
+@click.option(
+    "--target",
+    default="cortex-m4",
+    show_default=True,
+    help="cortex-m4 | cortex-m7 | cortex-m33 | cortex-m55 (QEMU).",
+)
+@click.option("--opt", default="O2", show_default=True, help="Optimization level: O2, Os, O3.")
+@click.option(
+    "--per-layer/--no-per-layer",
+    default=True,
+    show_default=True,
+    help="Also count instructions per layer.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the report as JSON.",
+)
+def benchmark(model: Path, target: str, opt: str, per_layer: bool, json_path: Path | None) -> None:
+    """Executed instructions, code size and RAM on an emulated Cortex-M core."""
+    from mcuai.benchmark import benchmark_model
+    from mcuai.report.benchmark_console import print_benchmark
+
+    report = benchmark_model(model, target, opt.removeprefix("-"), per_layer)
+    print_benchmark(report, Console(highlight=False))
+    if json_path is not None:
+        _write_json(json_path, report.to_json())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mcuai`` console script."""
     args = sys.argv[1:] if argv is None else argv
