@@ -35,6 +35,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         raise McuaiError(f"{path}: cannot write ({e.strerror})") from None
 
 
+def _memory_pool_option(f: F) -> F:
+    """``--memory-pool FILE`` of analyze and generate."""
+    return click.option(
+        "--memory-pool",
+        "memory_pool",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="JSON list of RAM regions ({name, size, fast}) to spread the activations over, "
+        "fast ones first (see docs/analyze.md).",
+    )(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mcuai")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -51,7 +64,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "model",
     required=True,
     type=click.Path(path_type=Path),
-    help="TFLite model file.",
+    help="Model file (TFLite or ONNX).",
 )
 @click.option(
     "--json",
@@ -77,31 +90,60 @@ def cli(ctx: click.Context, debug: bool) -> None:
     show_default=True,
     help="Byte alignment of every buffer in the arena (power of two).",
 )
+@_memory_pool_option
+@click.option(
+    "--target-ram",
+    default=None,
+    metavar="BYTES",
+    help="RAM available for activations (e.g. 262144, 256K, 256KiB): fits / does-not-fit "
+    "verdict with the margin; exit status 1 when it does not fit.",
+)
+@click.option(
+    "--target-flash",
+    default=None,
+    metavar="BYTES",
+    help="Flash available for the weights (e.g. 1M): verdict as --target-ram.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also print the memory plan as an ASCII timeline."
+)
 def analyze(
     model: Path,
     json_path: Path | None,
     no_inputs_in_arena: bool,
     no_outputs_in_arena: bool,
     alignment: int,
+    memory_pool: Path | None,
+    target_ram: str | None,
+    target_flash: str | None,
+    verbose: bool,
 ) -> None:
     """Cost (MACC), flash (weights) and RAM (activations) of a model, per layer."""
     from mcuai import api
     from mcuai.errors import UsageError
+    from mcuai.memory.pools import parse_bytes
     from mcuai.report.console import print_analysis
 
     if alignment & (alignment - 1):
         raise UsageError(f"--alignment {alignment} is not a power of two")
+    ram = None if target_ram is None else parse_bytes(target_ram, "--target-ram")
+    flash = None if target_flash is None else parse_bytes(target_flash, "--target-flash")
     a = api.analyze(
         model,
         inputs_in_arena=not no_inputs_in_arena,
         outputs_in_arena=not no_outputs_in_arena,
         alignment=alignment,
+        memory_pools=memory_pool,
+        target_ram=ram,
+        target_flash=flash,
     )
     for w in a.warnings:
         _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
-    print_analysis(a, Console(highlight=False))
+    print_analysis(a, Console(highlight=False), verbose=verbose)
     if json_path is not None:
         _write_json(json_path, a.to_json())
+    if a.fits is False:
+        sys.exit(1)
 
 
 @cli.command()
@@ -111,7 +153,7 @@ def analyze(
     "model",
     required=True,
     type=click.Path(path_type=Path),
-    help="TFLite model file.",
+    help="Model file (TFLite or ONNX).",
 )
 @click.option(
     "-o",
@@ -142,6 +184,7 @@ def analyze(
     show_default=True,
     help="Byte alignment of every buffer in the arena (power of two).",
 )
+@_memory_pool_option
 def generate(
     model: Path,
     out_dir: Path,
@@ -150,6 +193,7 @@ def generate(
     no_inputs_in_arena: bool,
     no_outputs_in_arena: bool,
     alignment: int,
+    memory_pool: Path | None,
 ) -> None:
     """Write static C99 code for a model: API header, network, weights, kernels, build files."""
     from mcuai import api
@@ -165,6 +209,7 @@ def generate(
         inputs_in_arena=not no_inputs_in_arena,
         outputs_in_arena=not no_outputs_in_arena,
         alignment=alignment,
+        memory_pools=memory_pool,
     )
     out = Console(highlight=False)
     kernels = sorted(
@@ -174,9 +219,12 @@ def generate(
             if f.endswith(".c") and f.startswith("kernels/")
         }
     )
+    memory = f"arena {code.arena_size:,} B"
+    if code.pools:
+        memory = "pools " + ", ".join(f"{p.name} {p.size:,} B" for p in code.pools)
     out.print(
         f"wrote {len(code.files)} files to {out_dir}: {code.name}.h, {code.name}.c, "
-        f"{code.name}_data.c, {len(kernels)} kernel units; arena {code.arena_size:,} B "
+        f"{code.name}_data.c, {len(kernels)} kernel units; {memory} "
         f"(align {code.arena_align})"
     )
 
@@ -188,7 +236,7 @@ def generate(
     "model",
     required=True,
     type=click.Path(path_type=Path),
-    help="TFLite model file.",
+    help="Model file (TFLite or ONNX).",
 )
 @click.option(
     "-vi",
@@ -274,6 +322,112 @@ def benchmark(model: Path, target: str, opt: str, per_layer: bool, json_path: Pa
 
     report = benchmark_model(model, target, opt.removeprefix("-"), per_layer)
     print_benchmark(report, Console(highlight=False))
+    if json_path is not None:
+        _write_json(json_path, report.to_json())
+
+
+@cli.command()
+@click.option(
+    "-m",
+    "--model",
+    "model",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Float ONNX model file.",
+)
+@click.option(
+    "--calib",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Calibration data (.npz): one float array per model input, keyed by name or "
+    "input_<i>, samples stacked in front.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Quantized ONNX model to write (atomically).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["qdq", "qoperator"]),
+    default="qdq",
+    show_default=True,
+    help="QDQ (QuantizeLinear/DequantizeLinear around float ops) or QOperator (QLinearConv...).",
+)
+@click.option("--per-tensor", is_flag=True, help="One weight scale per tensor, not per channel.")
+@click.option(
+    "--activation-type",
+    type=click.Choice(["int8", "uint8"]),
+    default="int8",
+    show_default=True,
+    help="Activation type (asymmetric).",
+)
+@click.option(
+    "--weight-type",
+    type=click.Choice(["int8", "uint8"]),
+    default="int8",
+    show_default=True,
+    help="Weight type (int8 symmetric, uint8 asymmetric).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["minmax", "entropy", "percentile"]),
+    default="minmax",
+    show_default=True,
+    help="Calibration method.",
+)
+@click.option("--reduce-range", is_flag=True, help="7-bit weights (old x86 CPUs; not for MCUs).")
+@click.option(
+    "-vi",
+    "--valinput",
+    "vi",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Evaluate float vs quantized on these inputs (.npz) instead of the calibration data.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the report as JSON.",
+)
+def quantize(
+    model: Path,
+    calib: Path,
+    output: Path,
+    fmt: str,
+    per_tensor: bool,
+    activation_type: str,
+    weight_type: str,
+    method: str,
+    reduce_range: bool,
+    vi: Path | None,
+    json_path: Path | None,
+) -> None:
+    """Quantize a float ONNX model (static, calibrated) with ONNX Runtime; report its error."""
+    from mcuai import api
+    from mcuai.quantize import print_quantization
+
+    report = api.quantize(
+        model,
+        calib,
+        output,
+        format=fmt,
+        per_channel=not per_tensor,
+        activation_type=activation_type,
+        weight_type=weight_type,
+        method=method,
+        reduce_range=reduce_range,
+        vi=vi,
+    )
+    for w in report.warnings:
+        _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
+    print_quantization(report, Console(highlight=False))
     if json_path is not None:
         _write_json(json_path, report.to_json())
 

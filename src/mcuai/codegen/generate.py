@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from mcuai.errors import UsageError
 from mcuai.ir.graph import Graph
 from mcuai.lower.lowering import lower_graph
 from mcuai.memory.liveness import plan_memory
+from mcuai.memory.pools import Pool
+from mcuai.passes import in_place, uint8_to_int8
 
 MANIFEST = "mcuai.json"
 
@@ -27,15 +30,22 @@ def generate_code(
     alignment: int = 16,
     inputs_in_arena: bool = True,
     outputs_in_arena: bool = True,
+    pools: Sequence[Pool] = (),
 ) -> GeneratedCode:
+    """Lower, plan memory (one arena, or across ``pools``: raises
+    :class:`~mcuai.memory.pools.PoolFitError` when the activations do not fit) and emit."""
+    graph = uint8_to_int8.run(graph)  # uint8 tensors stored as int8 (in place, I/O kept uint8)
+    graph = in_place.run(graph)  # again: the rewrite gives uint8 layers their int8 kernels
     program = lower_graph(graph)
+    for la in program.layers:
+        in_place.confirm(la.node, la.calls)  # in place only over the kernels emitted
     scratch = [
         (la.index, c.scratch_bytes, f"scratch of {la.node.origin}")
         for la in program.layers
         for c in la.calls
         if c.scratch_bytes
     ]
-    layout = plan_memory(graph, alignment, inputs_in_arena, outputs_in_arena, scratch)
+    layout = plan_memory(graph, alignment, inputs_in_arena, outputs_in_arena, scratch, pools)
     return emit(program, layout, name, model_file, alignment)
 
 
@@ -49,6 +59,7 @@ def manifest(code: GeneratedCode, model_file: str, options: dict[str, Any]) -> s
         "options": options,
         "arena_size": code.arena_size,
         "arena_align": code.arena_align,
+        **({"pools": [p.to_json() for p in code.pools]} if code.pools else {}),
         "inputs": [x.to_json() for x in code.inputs],
         "outputs": [x.to_json() for x in code.outputs],
         "observations": [o.to_json() for o in code.observations],

@@ -26,7 +26,9 @@ class Node:
     #: (a zero-copy view such as a reshape). ``None``: the output has storage of its own.
     alias: int | None = None
     #: Arithmetic rule of the source runtime: 'tflite' (fixed-point requantization, TFLite
-    #: reference kernels) or 'onnxruntime' (float requantization as ORT:
+    #: reference kernels), 'tflite-uint8' / 'tflite-uint8-mixed' (a uint8 TFLite op whose
+    #: reference rounds differently from its int8 twin, see ``lower/uint8.py``) or
+    #: 'onnxruntime' (float requantization as ORT:
     #: q = saturate(round_half_to_even(acc * (s_in*s_w/s_out)) + zp)).
     numerics: str = "tflite"
 

@@ -28,6 +28,11 @@ Rules (all bit-exact with LiteRT's reference kernels, ``OpResolverType.BUILTIN_R
   dependent part (rescaling of ``x - max`` and ``exp_on_negative_values``) is a 256-entry int32
   table from :func:`mcuai.quant.softmax.softmax_prepare`, the rest runs in ``mcu_softmax_s8``.
 
+* TFLite uint8 layers (stored as int8 by ``passes/uint8_to_int8``): element-wise tables are built
+  for uint8 (the reference's uint8 ``Prepare``, uint8 zero points) and shifted by -128; uint8
+  SOFTMAX uses the int8 kernel (same exp table; the uint8 result plus the -128 storage shift);
+  uint8 PRELU follows the int8 rule exactly.
+
 Functions return ``None`` for nodes they do not handle (float32, uint8, other types: the op then
 falls back to its base class) and raise :func:`~mcuai.lower.context.unsupported` for integer
 cases the reference rejects or mcuai does not reproduce.
@@ -45,6 +50,7 @@ from mcuai.ir.tensor import Tensor
 from mcuai.lower.context import scale_of, unsupported, zp_of
 from mcuai.lower.elementwise import bcast_struct
 from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.uint8 import from_uint8
 from mcuai.quant import lut
 from mcuai.quant.fixed_point import quantize_multiplier
 from mcuai.quant.softmax import softmax_prepare
@@ -54,8 +60,9 @@ LUT_BYTES = 256
 #: Bytes of the int32 exp table of an int8 softmax.
 SOFTMAX_TABLE_BYTES = 256 * 4
 
-#: An 8-bit table builder: (in_scale, in_zp, out_scale, out_zp) -> int8[256].
-TableFn = Callable[[float, int, float, int], np.ndarray]
+#: An 8-bit table builder: (in_scale, in_zp, out_scale, out_zp, dtype) -> table[256] of
+#: ``dtype`` ("int8" or "uint8"), index ``q - qmin``.
+TableFn = Callable[[float, int, float, int, lut.Dtype], np.ndarray]
 
 _INT = (DType.INT8, DType.UINT8, DType.INT16)
 
@@ -113,6 +120,8 @@ def lower_lut_s8(node: Node, build: TableFn, rule: str) -> list[Call] | None:
 
     ``build`` computes the table from the tensors' quantization; a ``ValueError`` from it (a
     combination the reference rejects) becomes an :class:`UnsupportedError` naming the node.
+    TFLite uint8 layers (int8-stored, ``passes/uint8_to_int8``) get the uint8 table of the
+    uint8 zero points (the reference's uint8 rule), shifted to the int8 storage.
     """
     ops = _operands(node)
     if ops is None or ops[0].dtype is not DType.INT8:
@@ -120,7 +129,12 @@ def lower_lut_s8(node: Node, build: TableFn, rule: str) -> list[Call] | None:
     x, y = ops
     (si, zi), (so, zo) = _quant(node, x), _quant(node, y)
     try:
-        table = build(si, zi, so, zo)
+        if from_uint8(node):
+            table_u8 = build(si, zi + 128, so, zo + 128, "uint8")
+            table = (table_u8.astype(np.int16) - 128).astype(np.int8)
+            rule = f"uint8 {rule}"
+        else:
+            table = build(si, zi, so, zo, "int8")
     except ValueError as e:
         raise unsupported(node, str(e)) from None
     return [lut_s8_call(node, table, f"{node.op} table ({rule})")]
@@ -179,12 +193,12 @@ def lower_logistic_tanh(node: Node, op: str) -> list[Call] | None:
     if op == "logistic":
         return lower_lut_s8(
             node,
-            lambda si, zi, so, zo: lut.logistic_lut(si, zi, so, zo, "int8"),
+            lut.logistic_lut,
             "LiteRT SigmoidPrepare LUTPopulate",
         )
     return lower_lut_s8(
         node,
-        lambda si, zi, so, zo: lut.tanh_lut(si, zi, so, zo, "int8"),
+        lut.tanh_lut,
         "LiteRT TanhPrepare LUTPopulate",
     )
 
@@ -267,7 +281,12 @@ def lower_softmax(node: Node, beta: float) -> list[Call] | None:
     si, _ = _quant(node, x)
     so, zo = _quant(node, y)
     try:
-        p = softmax_prepare(beta, si, so, zo, "int8")
+        if from_uint8(node):
+            # the uint8 reference adds 0 (uint8 min) where the int8 kernel adds -128: the same
+            # stored value; LiteRT checks no uint8 output quantization
+            p = softmax_prepare(beta, si, so, zo + 128, "uint8")
+        else:
+            p = softmax_prepare(beta, si, so, zo, "int8")
     except ValueError as e:
         raise unsupported(node, str(e)) from None
     depth = x.shape[-1]

@@ -20,6 +20,10 @@ the TFLite reference's ``Prepare`` does:
 - MAXIMUM/MINIMUM compare raw integers (no parameters).
 - AVERAGE_POOL_2D/MAX_POOL_2D (``kernels/pooling.cc``) work on raw integers with the fused
   activation as a clamp; TFLite only DCHECKs that input and output quantization are equal.
+  TFLite uint8 AVERAGE_POOL_2D (``reference_ops::AveragePool``, uint8) rounds the non-negative
+  uint8 sum half up: ``mcu_avgpool2d_roundup_s8`` on the int8-stored values
+  (``passes/uint8_to_int8``). uint8 ADD/SUB/MUL/MAXIMUM/MINIMUM/MAX_POOL_2D follow the int8
+  rules exactly (offsets and shifted clamps), so the int8 kernels serve them.
 
 Functions return ``None`` for dtypes they do not handle (the op then falls back to its base
 class, e.g. for float32) and raise :func:`~mcuai.lower.context.unsupported` for quantized cases
@@ -37,6 +41,7 @@ from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
 from mcuai.lower.context import dims4, hw, scale_of, unsupported, zp_of
 from mcuai.lower.program import Call, Struct, TensorRef, Value
+from mcuai.lower.uint8 import from_uint8
 from mcuai.quant.fixed_point import quantize_multiplier
 
 #: Kernel dtype suffix of the integer types the binary kernels handle.
@@ -290,5 +295,7 @@ def lower_pool(node: Node, kind: str) -> list[Call] | None:
     )
     window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
     kernel = f"mcu_{kind}pool2d_{_SUFFIX[y.dtype]}"
+    if kind == "avg" and from_uint8(node):  # TFLite uint8 rounding: (sum + n/2) / n, sum >= 0
+        kernel = "mcu_avgpool2d_roundup_s8"
     args: list[Value] = [params, dims4(x), TensorRef(x), window, dims4(y), TensorRef(y, out=True)]
     return [Call(kernel, (kernel,), args)]

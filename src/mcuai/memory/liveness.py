@@ -8,7 +8,14 @@ storage group whose buffer lives from the earliest birth to the latest death of 
 
 Graph inputs and outputs live inside the arena by default (zero copies: the generated API hands
 out pointers into the arena); with ``inputs_in_arena=False`` / ``outputs_in_arena=False`` their
-storage groups are left out and the application provides those buffers.
+storage groups are left out and the application provides those buffers. Views of such a tensor
+stay in its (external) group, but an in-place alias (a non-view node writing over its input,
+see :mod:`mcuai.passes.in_place`) is dropped when either side's group is external: mcuai never
+writes a computed tensor into the application's input buffer nor lets an output buffer stand in
+for an arena tensor, so that output gets storage of its own.
+
+With memory pools (:mod:`mcuai.memory.pools`) the buffers are spread over several regions and
+every offset is relative to the start of its buffer's pool.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from dataclasses import dataclass, field
 
 from mcuai.ir.graph import Graph
 from mcuai.ir.tensor import Tensor
-from mcuai.memory.planner import Buffer, Plan, plan_arena
+from mcuai.memory.planner import Buffer, Plan, lower_bound, plan_arena
+from mcuai.memory.pools import Pool, PoolPlan, place_in_pools
+from mcuai.ops import get_op
 
 
 @dataclass
@@ -42,35 +51,89 @@ class MemoryLayout:
 
     groups: list[StorageGroup]  # buffer id = index in this list
     tensor_group: dict[int, int]  # tensor uid -> group index
-    buffers: list[Buffer]  # arena buffers only (external groups excluded)
-    plan: Plan
+    buffers: list[Buffer]  # arena buffers only (external groups excluded), scratch last
+    plan: Plan  # one arena; with pools: offsets inside each pool, arena_size = sum of pools
     num_steps: int
     scratch_offsets: dict[int, int] = field(default_factory=dict)  # scratch index -> offset
+    pool_plan: PoolPlan | None = None  # None: one arena
+
+    @property
+    def pools(self) -> tuple[Pool, ...]:
+        return () if self.pool_plan is None else self.pool_plan.pools
+
+    def scratch_id(self, k: int) -> int:
+        """Buffer id of scratch area ``k``."""
+        return len(self.groups) + k
+
+    def pool_of(self, buffer_id: int) -> int:
+        """Index of the pool holding a buffer (0 with one arena)."""
+        return 0 if self.pool_plan is None else self.pool_plan.assignment[buffer_id]
 
     def offset_of(self, t: Tensor) -> int | None:
-        """Arena offset of ``t``, or ``None`` when it lives outside the arena."""
+        """Offset of ``t`` (in its pool), or ``None`` when it lives outside the arena."""
         gi = self.tensor_group[t.uid]
         return None if self.groups[gi].external else self.plan.offsets[gi]
 
+    def pool_of_tensor(self, t: Tensor) -> int | None:
+        gi = self.tensor_group[t.uid]
+        return None if self.groups[gi].external else self.pool_of(gi)
 
-def storage_groups(graph: Graph) -> tuple[list[StorageGroup], dict[int, int]]:
-    """Group tensors by shared storage and compute each group's lifetime."""
-    root_of: dict[int, Tensor] = {}
+
+def storage_groups(
+    graph: Graph, inputs_in_arena: bool = True, outputs_in_arena: bool = True
+) -> tuple[list[StorageGroup], dict[int, int]]:
+    """Group tensors by shared storage and compute each group's lifetime.
+
+    Views join their input's group; in-place aliases join unless one side's group is external
+    (module docstring). The group's root is its earliest tensor (graph inputs first, then
+    node outputs in schedule order), so groups come out in order of their roots.
+    """
+    tensors: list[Tensor] = []
+    pos: dict[int, int] = {}
+    for t in [*graph.inputs, *(t for n in graph.nodes for t in n.outputs)]:
+        if t.uid not in pos:
+            pos[t.uid] = len(tensors)
+            tensors.append(t)
+    parent = list(range(len(tensors)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: Tensor, b: Tensor) -> None:
+        ra, rb = find(pos[a.uid]), find(pos[b.uid])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)  # the earlier tensor owns the storage
+
+    in_place = []
     for n in graph.nodes:
         if n.alias is not None:
-            src = n.input(n.alias)
-            root_of[n.output.uid] = root_of.get(src.uid, src)
+            if get_op(n.op).is_view:
+                union(n.input(n.alias), n.output)
+            else:
+                in_place.append(n)
+    ext = {t.uid for t in graph.inputs if not inputs_in_arena} | {
+        t.uid for t in graph.outputs if not outputs_in_arena
+    }
+    ext_roots = {find(pos[u]) for u in ext if u in pos}
+    for n in in_place:
+        x, y = n.input(n.alias or 0), n.output
+        if find(pos[x.uid]) not in ext_roots and find(pos[y.uid]) not in ext_roots:
+            union(x, y)
+
     groups: list[StorageGroup] = []
     index: dict[int, int] = {}
-
-    def group(t: Tensor) -> None:
-        root = root_of.get(t.uid, t)
-        if root.uid not in index:
-            index[root.uid] = len(groups)
-            groups.append(StorageGroup(root, [root]))
-        if t.uid not in index:
-            index[t.uid] = index[root.uid]
-            groups[index[root.uid]].members.append(t)
+    group_of_root: dict[int, int] = {}
+    for i, t in enumerate(tensors):
+        r = find(i)
+        if r not in group_of_root:
+            group_of_root[r] = len(groups)
+            groups.append(StorageGroup(tensors[r], []))
+        gi = group_of_root[r]
+        index[t.uid] = gi
+        groups[gi].members.append(t)
 
     last_step = max(len(graph.nodes) - 1, 0)
     birth: dict[int, int] = {}
@@ -78,21 +141,28 @@ def storage_groups(graph: Graph) -> tuple[list[StorageGroup], dict[int, int]]:
     for t in graph.inputs:
         birth[t.uid], death[t.uid] = 0, 0
     for i, n in enumerate(graph.nodes):
-        for x in n.inputs:
-            if x is not None and not x.is_const:
-                death[x.uid] = i
+        for inp in n.inputs:
+            if inp is not None and not inp.is_const:
+                death[inp.uid] = i
         for t in n.outputs:
             birth[t.uid], death[t.uid] = i, i
     for t in graph.outputs:
         if not t.is_const:
             death[t.uid] = last_step
-    tensors = [*graph.inputs, *(t for n in graph.nodes for t in n.outputs)]
-    for t in tensors:
-        group(t)
     for g in groups:
         g.first = min(birth[t.uid] for t in g.members)
         g.last = max(death[t.uid] for t in g.members)
     return groups, index
+
+
+def _accesses(graph: Graph, index: dict[int, int], num_groups: int) -> list[int]:
+    """Number of steps that write or read each storage group."""
+    touched: list[set[int]] = [set() for _ in range(num_groups)]
+    for i, n in enumerate(graph.nodes):
+        for t in [*n.inputs, *n.outputs]:
+            if t is not None and t.uid in index:
+                touched[index[t.uid]].add(i)
+    return [max(len(s), 1) for s in touched]
 
 
 def plan_memory(
@@ -101,13 +171,16 @@ def plan_memory(
     inputs_in_arena: bool = True,
     outputs_in_arena: bool = True,
     scratch: Sequence[tuple[int, int, str]] = (),
+    pools: Sequence[Pool] = (),
 ) -> MemoryLayout:
     """Compute lifetimes and plan the activation arena for ``graph``.
 
     ``scratch`` lists kernel scratch areas as ``(step, bytes, name)``; each lives only during
-    its step and is planned like any other buffer.
+    its step and is planned like any other buffer. With ``pools``, the buffers are placed across
+    them (:func:`~mcuai.memory.pools.place_in_pools`, which raises
+    :class:`~mcuai.memory.pools.PoolFitError` when they do not fit).
     """
-    groups, index = storage_groups(graph)
+    groups, index = storage_groups(graph, inputs_in_arena, outputs_in_arena)
     ins = {t.uid for t in graph.inputs}
     outs = {t.uid for t in graph.outputs}
     buffers: list[Buffer] = []
@@ -120,6 +193,25 @@ def plan_memory(
             buffers.append(Buffer(gi, g.size, g.first, g.last, g.root.name))
     for k, (step, size, name) in enumerate(scratch):
         buffers.append(Buffer(len(groups) + k, size, step, step, name))
-    plan = plan_arena(buffers, alignment)
+    pool_plan = None
+    if pools:
+        accesses = _accesses(graph, index, len(groups))
+        heat = {
+            b.id: (accesses[b.id] if b.id < len(groups) else 2) / max(b.size, 1) for b in buffers
+        }
+        pool_plan = place_in_pools(buffers, pools, alignment, heat)
+        offsets: dict[int, int] = {}
+        for p in pool_plan.plans:
+            offsets.update(p.offsets)
+        plan = Plan(
+            offsets=offsets,
+            arena_size=sum(p.arena_size for p in pool_plan.plans),
+            lower_bound=lower_bound(buffers),
+            heuristic="pools",
+            alignment=alignment,
+            candidates={},
+        )
+    else:
+        plan = plan_arena(buffers, alignment)
     scratch_offsets = {k: plan.offsets[len(groups) + k] for k in range(len(scratch))}
-    return MemoryLayout(groups, index, buffers, plan, len(graph.nodes), scratch_offsets)
+    return MemoryLayout(groups, index, buffers, plan, len(graph.nodes), scratch_offsets, pool_plan)

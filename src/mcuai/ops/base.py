@@ -76,11 +76,14 @@ class OpDef:
     def lower(self, node: Node) -> list[Call]:
         """Kernel calls that compute ``node`` (see :mod:`mcuai.lower`). Views return ``[]``."""
         from mcuai.lower.context import unsupported
+        from mcuai.lower.uint8 import from_uint8
 
         types = " -> ".join(
             ", ".join(t.dtype.value for t in ts if t is not None and not t.is_const) or "-"
             for ts in (node.inputs, node.outputs)
         )
+        if from_uint8(node):  # see mcuai.passes.uint8_to_int8
+            types += " (uint8 tensors stored as int8)"
         raise unsupported(node, f"no kernel for {types} yet")
 
     def describe(self, node: Node) -> str:

@@ -7,6 +7,12 @@ requires (``concatenation.cc`` Prepare) no fused activation, int8 inputs quantiz
 the output (rescaling int8 inputs is rejected, not performed; only uint8 goes through
 ``ConcatenationWithScaling``) and int16 zero points of 0 (int16 scales may differ and are then
 ignored: raw copy); mcuai reports the same combinations as unsupported.
+
+TFLite uint8 CONCATENATION (stored as int8 by ``passes/uint8_to_int8``) goes through
+``reference_ops::ConcatenationWithScaling``: inputs quantized exactly as the output are copied,
+the others are rescaled in float32 (``round(u * (s_in * (1/s_out)) - zp_in * scale) + zp_out``,
+clamped), which is a 256-entry table per such input (:func:`mcuai.lower.uint8.concat_rescale_table`)
+applied by ``mcu_copy_lut_s8`` while copying into the output slice.
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ from dataclasses import dataclass
 
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
-from mcuai.lower.context import unsupported
-from mcuai.lower.movement import check_size, contiguous_strides, copy_call, copy_plan, elem_size
-from mcuai.lower.program import Call
+from mcuai.ir.tensor import Tensor
+from mcuai.lower.context import scale_of, unsupported, zp_of
+from mcuai.lower.movement import (
+    CopyPlan,
+    check_size,
+    contiguous_strides,
+    copy_call,
+    copy_plan,
+    elem_size,
+)
+from mcuai.lower.program import Call, CArray, TensorRef, Value
+from mcuai.lower.uint8 import concat_rescale_table, from_uint8
 from mcuai.ops._common import Activation, Clamp
 from mcuai.ops.base import OpDef
 
@@ -60,7 +75,9 @@ class Concat(OpDef):
         es = elem_size(node, y, *xs)
         if a.act is not Activation.NONE:
             raise unsupported(node, f"fused activation {a.act.value} (TFLite requires none)")
-        if y.dtype in (DType.INT8, DType.UINT8) and y.quant is not None:
+        yq = y.quant
+        rescale = from_uint8(node) and yq is not None  # uint8 ConcatenationWithScaling
+        if y.dtype in (DType.INT8, DType.UINT8) and y.quant is not None and not rescale:
             for t in xs:
                 if not y.quant.same_as(t.quant):
                     raise unsupported(
@@ -85,6 +102,32 @@ class Concat(OpDef):
                 out_offset=offset * out_strides[a.axis],
             )
             offset += t.shape[a.axis]
-            if plan is not None:
+            if plan is None:
+                continue
+            if rescale and yq is not None and not yq.same_as(t.quant):
+                calls.append(_rescale_call(node, t, y, plan, f"concat input {k}"))
+            else:
                 calls.append(copy_call(node, t, y, plan, f"concat input {k}"))
         return calls
+
+
+def _rescale_call(node: Node, t: Tensor, y: Tensor, plan: CopyPlan, what: str) -> Call:
+    """uint8 ConcatenationWithScaling of one input: its copy through a rescaling table."""
+    if t.dtype is not DType.INT8 or t.quant is None or t.quant.per_axis:
+        raise unsupported(node, f"input '{t.name}' needs per-tensor uint8 quantization")
+    s_in, zp_in = scale_of(node, t), zp_of(node, t) + 128
+    s_out, zp_out = scale_of(node, y), zp_of(node, y) + 128
+    table = concat_rescale_table(s_in, zp_in, s_out, zp_out)
+    call = copy_call(node, t, y, plan, what)
+    params = call.args[0]
+    comment = (
+        f"{what} rescaled (uint8 ConcatenationWithScaling: s {s_in:.8g} -> {s_out:.8g}, "
+        f"zp {zp_in} -> {zp_out})"
+    )
+    args: list[Value] = [
+        params,
+        CArray("lut", table, "uint8 concat rescaling table, index q + 128"),
+        TensorRef(t),
+        TensorRef(y, out=True),
+    ]
+    return Call("mcu_copy_lut_s8", ("mcu_copy_lut_s8", "mcu_copy"), args, comment=comment)

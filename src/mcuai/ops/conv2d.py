@@ -11,6 +11,10 @@ Lowering (TFLite ``reference_integer_ops::ConvPerChannel``, fixed-point requanti
 * int8 activations, int8 symmetric per-tensor/per-channel weights, optional int32 bias:
   ``mcu_conv2d_1x1_s8`` for a 1x1 window, stride 1, no padding, one group (bias folded with the
   input offset at generation time); ``mcu_conv2d_s8`` otherwise;
+* TFLite uint8 layers (stored as int8 by ``passes/uint8_to_int8``; ``reference_ops::Conv``, uint8
+  overload): per-tensor weights only, one multiplier from the float32 product of the scales
+  (:func:`mcuai.lower.uint8.uint8_requant`); ``mcu_conv2d_asym_s8`` applies the filter offset
+  (the int8 kernels above when the weights' uint8 zero point is 128);
 * 16x8 (int16 activations, int8 weights, int64 or int32 bias): ``mcu_conv2d_s16`` (int64
   accumulator and TFLite's int64 requantization for an int64 bias; int32 accumulator and the
   usual rule for an int32 bias, as LiteRT runs a model whose options say int32 bias).
@@ -27,6 +31,7 @@ from mcuai.ir.node import Node
 from mcuai.lower.context import const_or_null, dims4, hw, per_channel_requant, unsupported, zp_of
 from mcuai.lower.conv_common import bias_values, check_weights, folded_bias, quantized_conv_params
 from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+from mcuai.lower.uint8 import asym_conv_call, from_uint8, uint8_requant
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -75,12 +80,15 @@ class Conv2D(WeightedOp):
             raise unsupported(node, "the filter must be a constant")
         bias = const_or_null(node, b, "bias")
         if x.dtype is DType.INT8 and w.dtype is DType.INT8 and y.dtype is DType.INT8:
-            if w.quant is None or not w.quant.symmetric:
+            if from_uint8(node):  # TFLite uint8 layer: per-tensor multiplier, filter offset
+                mult, shift = uint8_requant(node, x, w, y, y.shape[-1])
+            elif w.quant is None or not w.quant.symmetric:
                 raise unsupported(node, "int8 filter with non-zero zero points")
+            else:
+                mult, shift = per_channel_requant(node, x, w, y, y.shape[-1])
             if b is not None and b.dtype is not DType.INT32:
                 raise unsupported(node, f"{b.dtype.value} bias with int8 activations")
-            assert a.clamp is not None
-            mult, shift = per_channel_requant(node, x, w, y, y.shape[-1])
+            assert a.clamp is not None and w.quant is not None
             params = Struct(
                 "mcu_conv_params",
                 [
@@ -96,6 +104,8 @@ class Conv2D(WeightedOp):
             )
             quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
             _, kh, kw, cin_g = w.shape
+            if not w.quant.symmetric:
+                return [asym_conv_call("mcu_conv2d_asym_s8", node, params, quant)]
             if (
                 (kh, kw) == (1, 1)
                 and a.stride == (1, 1)

@@ -10,6 +10,11 @@ Lowering (int8 activations, int8 symmetric per-tensor or per-channel weights, op
 bias; TFLite ``reference_integer_ops::DepthwiseConvPerChannel``, fixed-point requantization):
 ``mcu_dwconv2d_3x3_s8`` when the window is 3x3 with dilation 1 (bias folded with the input
 offset at generation time), ``mcu_dwconv2d_s8`` otherwise.
+
+TFLite uint8 layers (stored as int8 by ``passes/uint8_to_int8``; ``reference_ops::DepthwiseConv``,
+uint8 overload): per-tensor weights only, one multiplier from the float32 product of the scales
+(:func:`mcuai.lower.uint8.uint8_requant`), ``mcu_dwconv2d_asym_s8`` for the filter offset (the
+kernels above when the weights' uint8 zero point is 128).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from mcuai.lower.conv_common import (
     quantized_conv_params,
 )
 from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+from mcuai.lower.uint8 import asym_conv_call, from_uint8, uint8_requant
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -77,16 +83,21 @@ class DepthwiseConv2D(WeightedOp):
         if not (x.dtype is DType.INT8 and y.dtype is DType.INT8):
             return super().lower(node)
         cout = y.shape[-1]
-        check_weights(node, w, cout, axis=3)
-        assert w.data is not None
+        if from_uint8(node):  # TFLite uint8 layer: per-tensor multiplier, filter offset
+            mult, shift = uint8_requant(node, x, w, y, cout)
+        else:
+            check_weights(node, w, cout, axis=3)
+            mult, shift = per_channel_requant(node, x, w, y, cout)
+        assert w.data is not None and w.quant is not None
         bias = bias_values(node, b, cout, (DType.INT32,))
         if a.multiplier * x.shape[-1] != cout:
             raise unsupported(node, f"{cout} output channels for multiplier {a.multiplier}")
-        mult, shift = per_channel_requant(node, x, w, y, cout)
         params = quantized_conv_params(
             node, x, y, a.stride, (a.pads[0], a.pads[2]), a.dilation, a.multiplier, a.clamp
         )
         quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
+        if not w.quant.symmetric:
+            return [asym_conv_call("mcu_dwconv2d_asym_s8", node, params, quant)]
         _, kh, kw, _ = w.shape
         weights = CArray("weights", w.data.reshape(-1))
         if (kh, kw) == (3, 3) and a.dilation == (1, 1):

@@ -13,7 +13,9 @@ included). Kernels:
 
 * int8 activations, int8 weights (per-tensor with any zero point, or per-channel symmetric along
   axis 0), optional int32 bias: ``mcu_fc_s8`` (input/weight offsets folded into the bias at
-  generation time);
+  generation time); TFLite uint8 layers too (stored as int8 by ``passes/uint8_to_int8``: their
+  reference, ``reference_ops::FullyConnected`` for uint8, uses the same float64 rule; weights
+  per tensor, with their zero point as weight offset);
 * 16x8 (int16 activations with zero point 0, int8 symmetric weights, int64 or int32 bias):
   ``mcu_fc_s16``.
 """
@@ -38,6 +40,7 @@ from mcuai.lower.conv_common import (
     wrap_i32,
 )
 from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.uint8 import check_per_tensor_weights, from_uint8
 from mcuai.ops._common import Activation, Clamp, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -86,6 +89,8 @@ class FullyConnected(WeightedOp):
         wq = w.quant
         if w.data is None or wq is None:
             raise unsupported(node, "the weights must be a quantized constant")
+        if from_uint8(node):
+            check_per_tensor_weights(node, w)
         if wq.per_axis and (wq.axis != 0 or wq.channels != nout or not wq.symmetric):
             raise unsupported(
                 node, "per-channel weights must be symmetric and quantized along axis 0"

@@ -22,7 +22,7 @@ class HardSwish(UnaryOp):
     def lower(self, node: Node) -> list[Call]:
         calls = lower_lut_s8(
             node,
-            lambda si, zi, so, zo: lut.hard_swish_lut(si, zi, so, zo, "int8"),
+            lut.hard_swish_lut,
             "reference_ops::HardSwish",
         )
         return super().lower(node) if calls is None else calls

@@ -32,7 +32,7 @@ class LeakyRelu(UnaryOp):
         a: LeakyReluAttrs = node.attrs
         calls = lower_lut_s8(
             node,
-            lambda si, zi, so, zo: lut.leaky_relu_lut(a.alpha, si, zi, so, zo, "int8"),
+            lambda si, zi, so, zo, dt: lut.leaky_relu_lut(a.alpha, si, zi, so, zo, dt),
             "reference_ops::QuantizeLeakyRelu",
         )
         return super().lower(node) if calls is None else calls

@@ -41,7 +41,7 @@ class Relu(UnaryOp):
         a: ReluAttrs = node.attrs
         calls = lower_lut_s8(
             node,
-            lambda si, zi, so, zo: lut.relu_lut(a.lo, a.hi, si, zi, so, zo, "int8"),
+            lambda si, zi, so, zo, dt: lut.relu_lut(a.lo, a.hi, si, zi, so, zo, dt),
             f"{a.kind}: QuantizedReluX",
         )
         return super().lower(node) if calls is None else calls

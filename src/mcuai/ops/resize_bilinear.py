@@ -9,6 +9,9 @@ Lowering, with index/weight tables computed here:
   quantization parameters (identical input/output quantization is what makes it meaningful).
 - float32: ``mcu_resize_bilinear_f32``, ``reference_ops::ResizeBilinear<float>`` (float32 scales
   and weights, same operation order).
+- TFLite uint8 (stored as int8 by ``passes/uint8_to_int8``): ``mcu_resize_bilinear_float_s8``,
+  ``reference_ops::ResizeBilinear<uint8_t>`` (the float tables and operation order of float32 on
+  the uint8 values, ``+ 0.5f`` then truncation), which is what LiteRT BUILTIN_REF runs for uint8.
 
 ``align_corners`` together with ``half_pixel_centers`` is rejected, as LiteRT does.
 """
@@ -24,6 +27,7 @@ from mcuai.ir.node import Node
 from mcuai.lower.context import dims4, unsupported
 from mcuai.lower.movement import check_size
 from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.uint8 import from_uint8
 from mcuai.ops._common import ResizeAttrs, require_rank
 from mcuai.ops.base import OpDef
 
@@ -111,7 +115,10 @@ class ResizeBilinear(OpDef):
             return []
         _, h, w, _ = x.shape
         oh, ow = a.size
-        if x.dtype in (DType.INT8, DType.INT16):
+        if x.dtype is DType.INT8 and from_uint8(node):
+            kernel = "mcu_resize_bilinear_float_s8"  # TFLite uint8 rule: float interpolation
+            params = _f32_params(node, h, w, oh, ow, a)
+        elif x.dtype in (DType.INT8, DType.INT16):
             y0, y1, wy = bilinear_tables_int(h, oh, a.align_corners, a.half_pixel_centers)
             x0, x1, wx = bilinear_tables_int(w, ow, a.align_corners, a.half_pixel_centers)
             if max(y0) >= h or max(x0) >= w:  # the reference would read out of bounds
@@ -129,25 +136,31 @@ class ResizeBilinear(OpDef):
                 ],
             )
         elif x.dtype is DType.FLOAT32:
-            fy0, fy1, ya, yb = bilinear_tables_f32(h, oh, a.align_corners, a.half_pixel_centers)
-            fx0, fx1, xa, xb = bilinear_tables_f32(w, ow, a.align_corners, a.half_pixel_centers)
-            if max(fy0) >= h or max(fx0) >= w:
-                raise unsupported(node, "resize scale rounding leaves the input")
             kernel = "mcu_resize_bilinear_f32"
-            params = Struct(
-                "mcu_resize_bilinear_f32_params",
-                [
-                    ("y0", _i32("y0", fy0)),
-                    ("y1", _i32("y1", fy1)),
-                    ("ya", CArray("ya", ya)),
-                    ("yb", CArray("yb", yb)),
-                    ("x0", _i32("x0", fx0)),
-                    ("x1", _i32("x1", fx1)),
-                    ("xa", CArray("xa", xa)),
-                    ("xb", CArray("xb", xb)),
-                ],
-            )
+            params = _f32_params(node, h, w, oh, ow, a)
         else:
             return super().lower(node)
         args: list[Value] = [params, dims4(x), TensorRef(x), dims4(y), TensorRef(y, out=True)]
-        return [Call(kernel, (kernel,), args)]
+        files = (kernel, "mcu_resize_bilinear_f32") if kernel.endswith("float_s8") else (kernel,)
+        return [Call(kernel, files, args)]
+
+
+def _f32_params(node: Node, h: int, w: int, oh: int, ow: int, a: ResizeAttrs) -> Struct:
+    """``mcu_resize_bilinear_f32_params``: the float32 tables of ``ResizeBilinear<T>``."""
+    fy0, fy1, ya, yb = bilinear_tables_f32(h, oh, a.align_corners, a.half_pixel_centers)
+    fx0, fx1, xa, xb = bilinear_tables_f32(w, ow, a.align_corners, a.half_pixel_centers)
+    if max(fy0) >= h or max(fx0) >= w:
+        raise unsupported(node, "resize scale rounding leaves the input")
+    return Struct(
+        "mcu_resize_bilinear_f32_params",
+        [
+            ("y0", _i32("y0", fy0)),
+            ("y1", _i32("y1", fy1)),
+            ("ya", CArray("ya", ya)),
+            ("yb", CArray("yb", yb)),
+            ("x0", _i32("x0", fx0)),
+            ("x1", _i32("x1", fx1)),
+            ("xa", CArray("xa", xa)),
+            ("xb", CArray("xb", xb)),
+        ],
+    )

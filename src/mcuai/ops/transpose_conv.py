@@ -13,6 +13,11 @@ optional int32 bias; TFLite ``reference_integer_ops::TransposeConv``, fixed-poin
 requantization, fused activation applied): ``mcu_tconv2d_s8``, which gathers each output
 element's products instead of scattering into an int32 image of the output (same integers, no
 scratch memory).
+
+TFLite uint8 layers (stored as int8 by ``passes/uint8_to_int8``; ``reference_ops::TransposeConv``,
+uint8 overload): per-tensor weights only, one multiplier from the float32 product of the scales,
+``mcu_tconv2d_asym_s8`` for the filter offset (``mcu_tconv2d_s8`` when the weights' uint8 zero
+point is 128).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from mcuai.ir.node import Node
 from mcuai.lower.context import dims4, per_channel_requant
 from mcuai.lower.conv_common import bias_values, check_weights, null, quantized_conv_params
 from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.uint8 import asym_conv_call, from_uint8, uint8_requant
 from mcuai.ops._common import Activation, Clamp, require_rank
 from mcuai.ops.base import WeightedOp
 
@@ -68,16 +74,22 @@ class TransposeConv(WeightedOp):
         if not (x.dtype is DType.INT8 and y.dtype is DType.INT8):
             return super().lower(node)
         cout = y.shape[-1]
-        check_weights(node, w, cout, axis=0)
-        assert w.data is not None
+        if from_uint8(node):  # TFLite uint8 layer: per-tensor multiplier, filter offset
+            mult, shift = uint8_requant(node, x, w, y, cout)
+        else:
+            check_weights(node, w, cout, axis=0)
+            mult, shift = per_channel_requant(node, x, w, y, cout)
+        assert w.data is not None and w.quant is not None
         bias = bias_values(node, b, cout, (DType.INT32,))
-        mult, shift = per_channel_requant(node, x, w, y, cout)
         params = quantized_conv_params(
             node, x, y, a.stride, (a.pads[0], a.pads[2]), (1, 1), 1, a.clamp
         )
+        quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
+        if not w.quant.symmetric:
+            return [asym_conv_call("mcu_tconv2d_asym_s8", node, params, quant)]
         args: list[Value] = [
             params,
-            Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)]),
+            quant,
             dims4(x),
             TensorRef(x),
             dims4(w),

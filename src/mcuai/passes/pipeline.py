@@ -7,17 +7,29 @@ from collections.abc import Callable
 from mcuai.errors import GraphError
 from mcuai.ir.graph import Graph
 from mcuai.ir.verify import verify
-from mcuai.passes import alias_views, dead_code, fold_constants, fuse_activations
+from mcuai.passes import (
+    alias_views,
+    dead_code,
+    fold_constants,
+    fuse_activations,
+    in_place,
+    schedule,
+)
 
 Pass = Callable[[Graph], Graph]
 
 #: Order matters: constants are folded before anything inspects weights; activations become
-#: clamps before lowering; views are marked before memory planning; dead code goes last.
+#: clamps before lowering; views are marked before memory planning; dead code goes before the
+#: schedule, which orders the nodes that remain for the lowest peak (counting views and the
+#: in-place opportunities); in-place execution is decided last, on the final order, because
+#: whether an input is dead after a node depends on that order.
 PIPELINE: list[tuple[str, Pass]] = [
     ("fold_constants", fold_constants.run),
     ("fuse_activations", fuse_activations.run),
     ("alias_views", alias_views.run),
     ("dead_code", dead_code.run),
+    ("schedule", schedule.run),
+    ("in_place", in_place.run),
 ]
 
 

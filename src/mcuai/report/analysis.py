@@ -19,6 +19,7 @@ from mcuai.ir.tensor import Tensor
 from mcuai.lower.program import Call, const_arrays
 from mcuai.memory.liveness import MemoryLayout
 from mcuai.ops import get_op
+from mcuai.passes.schedule import schedule_info
 from mcuai.report.quant_scheme import QuantScheme, describe_scheme
 
 SCHEMA_VERSION = 1
@@ -81,6 +82,67 @@ class LayerReport:
     activation_bytes: int
     kernels: list[str] = field(default_factory=list)  # C kernels generate will call
     no_kernel: str | None = None  # why generate cannot handle this layer yet
+    in_place: bool = False  # the output overwrites a dead input (same buffer)
+
+
+@dataclass
+class BufferReport:
+    """One buffer of the memory plan: a storage group (tensors sharing storage) or a kernel
+    scratch area, where it is (pool, offset) and when it is live (steps, inclusive)."""
+
+    id: int
+    kind: str  # "tensor" or "scratch"
+    name: str
+    pool: str | None  # None: the single arena
+    offset: int
+    size: int
+    first: int
+    last: int
+    tensors: list[str]
+
+
+@dataclass
+class StepReport:
+    """Step ``step`` of the plan runs generated layer ``step``, reported as ``layer``."""
+
+    step: int
+    layer: int | None  # index in ``layers`` (an inserted uint8 conversion: the layer served)
+    op: str
+    name: str
+
+
+@dataclass
+class PoolReport:
+    name: str
+    capacity: int
+    used: int
+    fast: bool
+
+
+@dataclass
+class BudgetCheck:
+    """Needed vs available bytes of one budget (``ram``, ``flash``, ``pool <name>``)."""
+
+    what: str
+    needed: int
+    available: int
+
+    @property
+    def margin(self) -> int:
+        return self.available - self.needed
+
+    @property
+    def fits(self) -> bool:
+        return self.needed <= self.available
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "needed": self.needed,
+            "available": self.available,
+            "margin": self.margin,
+            "fits": self.fits,
+        }
 
 
 @dataclass
@@ -102,10 +164,44 @@ class Analysis:
     candidates: dict[str, int]
     scheme: QuantScheme
     warnings: list[str] = field(default_factory=list)
+    buffers: list[BufferReport] = field(default_factory=list)
+    steps: list[StepReport] = field(default_factory=list)
+    pools: list[PoolReport] = field(default_factory=list)  # empty: one arena
+    schedule: dict[str, Any] | None = None  # peaks of the original and the chosen order
+    budgets: list[BudgetCheck] = field(default_factory=list)
+    pool_error: str | None = None  # why the activations do not fit the memory pools
 
     @property
     def input_bytes(self) -> int:
         return sum(t.nbytes for t in self.inputs)
+
+    @property
+    def ram_bytes(self) -> int:
+        """Activation RAM: the arena (or all pools) plus the model I/O kept outside it."""
+        outside = (0 if self.inputs_in_arena else self.input_bytes) + (
+            0 if self.outputs_in_arena else self.output_bytes
+        )
+        return self.arena_bytes + outside
+
+    @property
+    def in_place_layers(self) -> int:
+        return sum(1 for la in self.layers if la.in_place)
+
+    @property
+    def fits(self) -> bool | None:
+        """``None`` without budgets or pools, else whether everything fits."""
+        if not self.budgets and self.pool_error is None:
+            return None
+        return self.pool_error is None and all(b.fits for b in self.budgets)
+
+    def check_budgets(self, target_ram: int | None, target_flash: int | None) -> None:
+        """Add the RAM / flash budget checks (and one per memory pool)."""
+        if target_ram is not None:
+            self.budgets.append(BudgetCheck("ram", self.ram_bytes, target_ram))
+        if target_flash is not None:
+            self.budgets.append(BudgetCheck("flash", self.weights_bytes, target_flash))
+        for p in self.pools:
+            self.budgets.append(BudgetCheck(f"pool {p.name}", p.used, p.capacity))
 
     @property
     def output_bytes(self) -> int:
@@ -138,6 +234,8 @@ class Analysis:
                 "arena_lower_bound_bytes": self.lower_bound_bytes,
                 "input_bytes": self.input_bytes,
                 "output_bytes": self.output_bytes,
+                "ram_bytes": self.ram_bytes,
+                "in_place_layers": self.in_place_layers,
             },
             "memory": {
                 "alignment": self.alignment,
@@ -145,6 +243,17 @@ class Analysis:
                 "outputs_in_arena": self.outputs_in_arena,
                 "heuristic": self.heuristic,
                 "candidates": dict(self.candidates),
+                "schedule": self.schedule,
+                "pools": [asdict(p) for p in self.pools],
+                "steps": [asdict(st) for st in self.steps],
+                "buffers": [asdict(b) for b in self.buffers],
+            },
+            "fit": None
+            if self.fits is None
+            else {
+                "fits": self.fits,
+                "checks": [b.to_json() for b in self.budgets],
+                "pool_error": self.pool_error,
             },
             "warnings": list(self.warnings),
         }
@@ -158,6 +267,8 @@ def analyze_graph(
     outputs_in_arena: bool,
     lowered: dict[int, list[Call]] | None = None,
     no_kernel: dict[int, str] | None = None,
+    planned: Graph | None = None,
+    owner: list[int | None] | None = None,
 ) -> Analysis:
     """Build the :class:`Analysis` of an optimized graph and its memory layout.
 
@@ -165,6 +276,9 @@ def analyze_graph(
     then the exact constant arrays of the generated code (filters, biases, requantization and
     lookup tables, each distinct array once in the total); for nodes without calls the op's
     estimate is used. ``no_kernel`` maps node index -> why it cannot be generated yet.
+    ``planned`` is the graph ``layout`` was planned on when it differs from ``graph`` (the
+    uint8 -> int8 rewritten copy generate lowers), ``owner[j]`` the layer of ``graph`` its node
+    ``j`` stands for.
     """
     lowered = lowered or {}
     no_kernel = no_kernel or {}
@@ -191,7 +305,7 @@ def analyze_graph(
                 op=opdef.describe(n),
                 fused_activation=act_name,
                 runs_in=runs_in(n),
-                view=n.alias is not None,
+                view=n.alias is not None and opdef.is_view,
                 output_shapes=[list(t.shape) for t in n.outputs],
                 output_dtype=out.dtype.value,
                 quant=tensor_quant_text(out),
@@ -204,6 +318,14 @@ def analyze_graph(
         )
     float_layers = sum(1 for la in layers if la.runs_in == "float")
     plan = layout.plan
+    low = graph if planned is None else planned
+    own: list[int | None] = list(range(len(low.nodes))) if owner is None else list(owner)
+    for j, n in enumerate(low.nodes):
+        k = own[j]
+        if k is not None and n.alias is not None and not get_op(n.op).is_view:
+            same = layout.tensor_group[n.input(n.alias).uid] == layout.tensor_group[n.output.uid]
+            layers[k].in_place = layers[k].in_place or same
+    buffers, steps, pools = memory_report(low, layout, own)
     return Analysis(
         model_path=model_path,
         model_format=graph.source,
@@ -222,4 +344,50 @@ def analyze_graph(
         candidates=dict(plan.candidates),
         scheme=describe_scheme(graph, float_layers),
         warnings=list(graph.warnings),
+        buffers=buffers,
+        steps=steps,
+        pools=pools,
+        schedule=schedule_info(graph),
     )
+
+
+def memory_report(
+    graph: Graph, layout: MemoryLayout, owner: list[int | None]
+) -> tuple[list[BufferReport], list[StepReport], list[PoolReport]]:
+    """The plan as data: every arena buffer (sorted by pool, offset, first step), the steps and
+    the pools."""
+    pp = layout.pool_plan
+    names = [p.name for p in pp.pools] if pp is not None else []
+    ngroups = len(layout.groups)
+    out: list[BufferReport] = []
+    for b in layout.buffers:
+        pool = names[layout.pool_of(b.id)] if pp is not None else None
+        if b.id < ngroups:
+            kind, tensors = "tensor", [t.name for t in layout.groups[b.id].members]
+        else:
+            kind, tensors = "scratch", []
+        out.append(
+            BufferReport(
+                b.id,
+                kind,
+                b.name,
+                pool,
+                layout.plan.offsets[b.id],
+                b.size,
+                b.first,
+                b.last,
+                tensors,
+            )
+        )
+    order = {n: k for k, n in enumerate(names)}
+    out.sort(key=lambda r: (order.get(r.pool or "", 0), r.offset, r.first, r.id))
+    steps = [
+        StepReport(j, owner[j], get_op(n.op).describe(n), n.origin)
+        for j, n in enumerate(graph.nodes)
+    ]
+    pools = (
+        [PoolReport(p.name, p.size, pp.used(k), p.fast) for k, p in enumerate(pp.pools)]
+        if pp is not None
+        else []
+    )
+    return out, steps, pools

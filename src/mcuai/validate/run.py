@@ -1,16 +1,28 @@
 """``mcuai validate``: run the generated C and the original model on the same inputs, compare.
 
 Steps: import + optimize the model, generate its C code, compile it for the host (shared
-library, cached), load the reference runtime (LiteRT with the reference kernels, TFLite Micro
-when LiteRT refuses the model), read or draw the inputs, run both sample by sample, and compute
-DESIGN §3's metrics for three pairs per output: C vs original, and with ground truth also
-C vs ground truth and original vs ground truth. ``per_layer`` compares every observed layer
-output with the reference's intermediate tensor of the same name and names the first layer that
-diverges.
+library, cached), load the reference runtime (TFLite models: LiteRT with the reference kernels,
+TFLite Micro when LiteRT refuses the model; ONNX models: ONNX Runtime on the CPU with its default
+graph optimizations, :mod:`mcuai.validate.onnx_reference`), read or draw the inputs, run both
+sample by sample, and compute DESIGN §3's metrics for three pairs per output: C vs original, and
+with ground truth also C vs ground truth and original vs ground truth. ``per_layer`` compares
+every observed layer output with the reference's intermediate tensor and names the first layer
+that diverges.
+
+Per-layer tensors of ONNX models: ``graph.metadata["onnx_layouts"]`` (written by the ONNX
+importer) maps an IR tensor to the ONNX value it holds and the permutation ``perm`` of its
+layout (``ir_shape[j] = onnx_shape[perm[j]]``, e.g. NHWC for an NCHW value). The C model's data
+is transposed back to the ONNX layout and compared with the reference's tensor of that name;
+where the IR holds quantized integers of a value that is float in ONNX (``quantized``), the
+reference's real values are quantized with the IR tensor's parameters (ONNX's
+``QuantizeLinear`` rule), and uint8 reference data of an int8 IR tensor is shifted by 128 (the
+exact uint8 -> int8 mapping of DESIGN §3). Model inputs and outputs stay in the model's own
+layout (``-vi``/``-vo`` arrays too).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -24,8 +36,9 @@ from mcuai import __version__
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.errors import UsageError
 from mcuai.ir.graph import Graph
-from mcuai.ir.tensor import Tensor
+from mcuai.ir.tensor import QuantParams, Tensor
 from mcuai.validate.data import (
+    batched_shape,
     is_classifier_shape,
     load_ground_truth,
     load_inputs,
@@ -164,6 +177,120 @@ def _diverges(m: Metrics, ref: np.ndarray) -> bool:
     return bool(m.nonfinite or m.rmse > FLOAT_DIVERGENCE * max(scale, 1e-12))
 
 
+@dataclass(frozen=True)
+class OnnxLayout:
+    """Where an IR tensor's values are in the ONNX model (``graph.metadata["onnx_layouts"]``)."""
+
+    onnx: str  # the ONNX tensor name
+    perm: tuple[int, ...]  # ir_shape[j] == onnx_shape[perm[j]]
+    quantized: bool  # the IR holds quantized integers of a float ONNX value
+
+    @property
+    def inverse(self) -> tuple[int, ...]:
+        inv = [0] * len(self.perm)
+        for j, p in enumerate(self.perm):
+            inv[p] = j
+        return tuple(inv)
+
+    def onnx_shape(self, ir_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(ir_shape[j] for j in self.inverse)
+
+
+def onnx_layouts(graph: Graph) -> dict[str, OnnxLayout] | None:
+    """The IR tensor name -> ONNX value map of an imported ONNX model (None for other
+    models)."""
+    raw = graph.metadata.get("onnx_layouts")
+    if not raw:
+        return None
+    table: dict[str, Any] = json.loads(raw)
+    return {
+        name: OnnxLayout(str(e["onnx"]), tuple(int(p) for p in e["perm"]), bool(e["quantized"]))
+        for name, e in table.items()
+    }
+
+
+def _to_onnx_layout(arr: np.ndarray, t: Tensor, lay: OnnxLayout) -> tuple[np.ndarray, Tensor]:
+    """``arr`` (``N`` samples of IR tensor ``t``, batched layout) in the ONNX layout, and a
+    tensor describing data in that layout (shape, per-axis axis) for the metrics."""
+    n = int(arr.shape[0])
+    if len(lay.perm) != t.rank or sorted(lay.perm) != list(range(t.rank)):
+        raise ValueError(f"{t.name}: layout {lay.perm} does not fit the shape {t.shape}")
+    shape = lay.onnx_shape(t.shape)
+    full = arr.reshape((n, *t.shape))
+    out = np.transpose(full, (0, *(1 + j for j in lay.inverse))).reshape(batched_shape(shape, n))
+    q = t.quant
+    if q is not None and q.per_axis and q.axis is not None:
+        q = QuantParams(q.scale, q.zero_point, lay.perm[q.axis])
+    return np.ascontiguousarray(out), Tensor(t.name, shape, t.dtype, q)
+
+
+def _quantize_onnx(real: np.ndarray, t: Tensor) -> np.ndarray:
+    """Real values stored in integer tensor ``t`` as ONNX ``QuantizeLinear`` does it:
+    ``saturate(round_half_to_even(float32(x) / float32(scale)) + zero_point)``."""
+    q = t.quant
+    assert q is not None
+    x = np.asarray(real, dtype=np.float32)
+    scale = q.scale.astype(np.float32)
+    zp = q.zero_point.astype(np.float64)
+    if q.per_axis and q.axis is not None:
+        shape = [1] * x.ndim
+        axis = q.axis + (x.ndim - t.rank)
+        shape[axis] = scale.size
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    with np.errstate(all="ignore"):
+        y = np.rint((x / scale).astype(np.float64)) + zp
+    y = np.nan_to_num(y, nan=0.0)
+    out: np.ndarray = np.clip(y, t.dtype.qmin, t.dtype.qmax).astype(t.dtype.np)
+    return out
+
+
+def as_ir_values(ref: np.ndarray, t: Tensor) -> np.ndarray | None:
+    """Reference data ``ref`` as values comparable with data of IR tensor ``t``: unchanged when
+    the dtypes agree; real values for an integer tensor are quantized with its parameters;
+    uint8 data of an int8 tensor (and the reverse) is shifted by 128. None when the data cannot
+    be compared (integers of another type, integers for a float tensor)."""
+    a = np.asarray(ref)
+    if a.dtype == t.dtype.np:
+        return a
+    if t.dtype.is_float:
+        return a if a.dtype.kind == "f" else None
+    if a.dtype.kind == "f":
+        return _quantize_onnx(a, t) if t.quant is not None else None
+    if a.dtype == np.uint8 and t.dtype.np == np.int8:
+        return (a.astype(np.int16) - 128).astype(np.int8)
+    if a.dtype == np.int8 and t.dtype.np == np.uint8:
+        return (a.astype(np.int16) + 128).astype(np.uint8)
+    return None
+
+
+def _layer_pair(
+    items: list[np.ndarray],
+    t: Tensor,
+    ref_all: dict[str, np.ndarray],
+    layouts: dict[str, OnnxLayout] | None,
+) -> tuple[np.ndarray, np.ndarray, Tensor] | None:
+    """The C model's data of an observed tensor, the reference's and the tensor describing
+    both (in the reference's layout), or None when the reference has no such tensor."""
+    p = _stack(items, t)
+    if layouts is None:  # TFLite: same names, same layout
+        if t.name not in ref_all:
+            return None
+        same = as_ir_values(ref_all[t.name].reshape(p.shape), t)
+        return None if same is None else (p, same, t)
+    lay = layouts.get(t.name)
+    if lay is None or lay.onnx not in ref_all:
+        return None
+    try:
+        p, desc = _to_onnx_layout(p, t, lay)
+    except ValueError:
+        return None
+    r = ref_all[lay.onnx]
+    if r.size != p.size:
+        return None
+    conv = as_ir_values(r.reshape(p.shape), desc)
+    return None if conv is None else (p, conv, desc)
+
+
 def validate_code(
     graph: Graph,
     code: GeneratedCode,
@@ -196,6 +323,8 @@ def validate_code(
     for j, t in enumerate(graph.outputs):
         p = _stack(c_outs[j], t)
         r = ref_outs[j].reshape(p.shape)
+        conv = as_ir_values(r, t)
+        r = r if conv is None else conv
         cls = _classifier(graph, t) or truth is not None
         rows.append(Row("C vs original", j, compute_metrics(p, r, t, cls)))
         if truth is not None:
@@ -214,20 +343,30 @@ def validate_code(
     if per_layer:
         t0 = time.perf_counter()
         ref_all = reference.run_intermediates(inputs)
+        layouts = onnx_layouts(graph)
         layers: list[LayerRow] = []
         for obs, items in zip(code.observations, c_obs, strict=True):
-            t = obs.tensor
-            if t.name not in ref_all:
-                report.unmatched_layers.append(t.name)
+            pair = _layer_pair(items, obs.tensor, ref_all, layouts)
+            if pair is None:
+                report.unmatched_layers.append(obs.tensor.name)
                 continue
-            p = _stack(items, t)
-            r = ref_all[t.name].reshape(p.shape)
-            m = compute_metrics(p, r, t, False)
+            p, r, desc = pair
+            m = compute_metrics(p, r, desc, False)
             op = graph.nodes[obs.layer].op
             layers.append(LayerRow(obs.index, obs.layer, obs.origin, op, m, _diverges(m, r)))
         report.layers = layers
         report.seconds["per_layer"] = round(time.perf_counter() - t0, 3)
     return report
+
+
+def reference_for(model: Path, graph: Graph) -> Reference:
+    """The original runtime of ``model``: ONNX Runtime for ONNX models, LiteRT (or TFLite
+    Micro) for TFLite models; ``graph`` is the model imported (its ``source`` says which)."""
+    if graph.source.startswith("onnx"):
+        from mcuai.validate.onnx_reference import onnx_reference
+
+        return onnx_reference(model)
+    return tflite_reference(model)
 
 
 def validate_model(
@@ -264,7 +403,7 @@ def validate_model(
     t0 = time.perf_counter()
     host = HostModel(code, build(code))
     seconds["compile"] = round(time.perf_counter() - t0, 3)
-    reference = tflite_reference(model)
+    reference = reference_for(model, graph)
     if vi is not None:
         inputs = load_inputs(vi, graph.inputs)
         if batches is not None:
