@@ -7,6 +7,7 @@ User errors (:class:`~mcuai.errors.McuaiError`) print one ``error:`` message and
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,15 @@ from mcuai.errors import McuaiError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _err = Console(stderr=True, highlight=False)
+
+
+def _stdout() -> Console:
+    """Console for reports. Piped or redirected output (no terminal to measure) gets 160
+    columns instead of rich's 80, so wide tables keep readable headers in logs and CI."""
+    c = Console(highlight=False)
+    if not c.is_terminal and "COLUMNS" not in os.environ:
+        c = Console(highlight=False, width=160)
+    return c
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -139,7 +149,7 @@ def analyze(
     )
     for w in a.warnings:
         _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
-    print_analysis(a, Console(highlight=False), verbose=verbose)
+    print_analysis(a, _stdout(), verbose=verbose)
     if json_path is not None:
         _write_json(json_path, a.to_json())
     if a.fits is False:
@@ -211,7 +221,7 @@ def generate(
         alignment=alignment,
         memory_pools=memory_pool,
     )
-    out = Console(highlight=False)
+    out = _stdout()
     kernels = sorted(
         {
             f.removeprefix("kernels/")
@@ -263,7 +273,13 @@ def generate(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
 @click.option("--per-layer", is_flag=True, help="Compare every layer's output too.")
-@click.option("--target", default="host", show_default=True, help="Where to run the C code.")
+@click.option(
+    "--target",
+    type=click.Choice(["host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]),
+    default="host",
+    show_default=True,
+    help="Where to run the C code: this machine, or an emulated Cortex-M core (QEMU).",
+)
 @click.option(
     "--json",
     "json_path",
@@ -286,7 +302,7 @@ def validate(
     from mcuai.validate.run import validate_model
 
     report = validate_model(model, vi, vo, batches, seed, per_layer, target)
-    print_validation(report, Console(highlight=False))
+    print_validation(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())
 
@@ -321,7 +337,7 @@ def benchmark(model: Path, target: str, opt: str, per_layer: bool, json_path: Pa
     from mcuai.report.benchmark_console import print_benchmark
 
     report = benchmark_model(model, target, opt.removeprefix("-"), per_layer)
-    print_benchmark(report, Console(highlight=False))
+    print_benchmark(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())
 
@@ -427,7 +443,7 @@ def quantize(
     )
     for w in report.warnings:
         _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
-    print_quantization(report, Console(highlight=False))
+    print_quantization(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())
 

@@ -1,0 +1,101 @@
+"""Where ``mcuai validate`` runs the generated C: the host (a shared library in this process)
+or an emulated Cortex-M core (cross-compiled, run under QEMU).
+
+:func:`c_runner` returns the ``run_c(inputs, per_layer) -> (outputs, observed)`` callable that
+:func:`mcuai.validate.run.validate_code` calls sample by sample. On a Cortex-M core one QEMU
+run per sample would boot the board N times, so the runner is given every sample up front: its
+first call runs the whole batch in one QEMU run (with the observer when ``per_layer``) and
+every call returns the results of the sample whose bytes it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.errors import UsageError
+from mcuai.ir.graph import Graph
+
+TARGETS = ("host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+"""The values of ``mcuai validate --target``."""
+
+RunC = Callable[[list[np.ndarray], bool], tuple[list[np.ndarray], list[np.ndarray]]]
+
+
+def _key(xs: list[np.ndarray], code: GeneratedCode) -> bytes:
+    return b"".join(
+        np.ascontiguousarray(x, dtype=io.tensor.dtype.np).tobytes()
+        for io, x in zip(code.inputs, xs, strict=True)
+    )
+
+
+class CortexMRunner:
+    """``run_c`` for an emulated core: a batch of samples through one QEMU run."""
+
+    def __init__(
+        self,
+        code: GeneratedCode,
+        target: str,
+        samples: list[list[np.ndarray]],
+        opt: str = "-O2",
+        timeout: float | None = None,
+    ) -> None:
+        from mcuai.targets.cortexm.boards import get_target
+        from mcuai.targets.cortexm.toolchain import find_toolchain
+        from mcuai.targets.cortexm.validation import build_validation_elf
+
+        find_toolchain()
+        self.code = code
+        self.board = get_target(target)
+        self.samples = samples
+        self.timeout = timeout
+        self.elf = build_validation_elf(code, self.board, opt)
+        self.qemu_runs = 0
+        self._results: dict[tuple[bytes, bool], tuple[list[np.ndarray], list[np.ndarray]]] = {}
+
+    def _run(self, samples: list[list[np.ndarray]], observe: bool) -> None:
+        from mcuai.targets.cortexm.validation import run_validation
+
+        got = run_validation(self.elf, self.code, self.board, samples, observe, self.timeout)
+        self.qemu_runs += 1
+        for xs, res in zip(samples, got, strict=True):
+            self._results[(_key(xs, self.code), observe)] = res
+
+    def __call__(
+        self, inputs: list[np.ndarray], observe: bool = False
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        key = (_key(inputs, self.code), observe)
+        if key not in self._results:
+            batch = self.samples if self.qemu_runs == 0 else []
+            if key not in {(_key(xs, self.code), observe) for xs in batch}:
+                batch = [*batch, inputs]  # a sample not announced: run it too
+            self._run(batch, observe)
+        outs, seen = self._results[key]
+        return [o.copy() for o in outs], [s.copy() for s in seen]
+
+
+def c_runner(
+    target: str,
+    code: GeneratedCode,
+    graph: Graph,
+    inputs: list[np.ndarray],
+    opt: str = "-O2",
+    timeout: float | None = None,
+) -> RunC:
+    """The ``run_c`` of ``target`` for ``code``. ``inputs`` are the batched arrays that
+    validation will feed (one per model input, samples along the first axis); a Cortex-M
+    runner runs them all in its first QEMU run."""
+    if target == "host":
+        from mcuai.targets.host import HostModel, build
+
+        host = HostModel(code, build(code))
+        return host.run
+    if target not in TARGETS:
+        raise UsageError(f"--target {target}: choose one of {', '.join(TARGETS)}")
+    n = int(inputs[0].shape[0]) if inputs else 0
+    samples = [
+        [a[k].reshape(t.shape) for a, t in zip(inputs, graph.inputs, strict=True)] for k in range(n)
+    ]
+    return CortexMRunner(code, target, samples, opt, timeout)
