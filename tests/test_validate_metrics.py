@@ -185,3 +185,19 @@ def test_invariants(p: np.ndarray, r: np.ndarray, scale: float, zp: int) -> None
     # comparing with itself is perfect
     same = compute_metrics(p, p, t)
     assert same.rmse == 0.0 and same.bit_exact == 1.0 and same.max_lsb == 0 and same.nse == 1.0
+
+
+def test_float_bit_exact_share_on_request() -> None:
+    # 1.0 and the next float32 above it differ in the last bit: one of four elements differs;
+    # -0.0 and 0.0 compare equal as numbers but not as bits.
+    nxt = np.nextafter(np.float32(1.0), np.float32(2.0))
+    p = np.array([[1.0, nxt, 3.0, -0.0]], np.float32)
+    r = np.array([[1.0, 1.0, 3.0, 0.0]], np.float32)
+    m = compute_metrics(p, r, _float((1, 4)), is_classifier=False, exact_floats=True)
+    assert m.bit_exact == pytest.approx(0.5)
+    assert m.max_lsb is None
+    plain = compute_metrics(p, r, _float((1, 4)), is_classifier=False)
+    assert plain.bit_exact is None
+    # float64 ground truth vs float32 output: no bit comparison even on request
+    gt = compute_metrics(p, r.astype(np.float64), _float((1, 4)), False, exact_floats=True)
+    assert gt.bit_exact is None

@@ -13,7 +13,9 @@ nse        ``1 - mean((p - r)^2) / var(r, ddof=1)``
 l2r        ``||p - r|| / ||p||``
 cos        ``<p, r> / (||p|| ||r||)``
 acc        share of samples with ``argmax p == argmax r`` (classifiers only)
-bit_exact  share of elements with ``p == r`` in raw integers (integer vs integer only)
+bit_exact  share of elements with ``p == r`` in raw integers (integer vs integer), or with
+           identical bits (float vs float of one dtype, when the caller asks: a float output
+           that is the exact conversion of an integer result)
 max_lsb    largest ``|p - r|`` in raw integer units (integer vs integer only)
 =========  =====================================================================
 
@@ -60,7 +62,7 @@ class Metrics:
     l2r: float
     cos: float
     acc: float | None  # None: not a classifier
-    bit_exact: float | None  # None: not integer vs integer
+    bit_exact: float | None  # None: not integer vs integer (nor float vs float on request)
     max_lsb: int | None  # None: not integer vs integer
     nonfinite: int  # elements where p or r is NaN or infinite
 
@@ -99,6 +101,7 @@ def compute_metrics(
     ref: np.ndarray,
     tensor: Tensor,
     is_classifier: bool | None = None,
+    exact_floats: bool = False,
 ) -> Metrics:
     """Compare ``pred`` with ``ref``, both ``[N, ...]`` arrays holding ``N`` samples of
     ``tensor`` (the batched layout of :mod:`mcuai.validate.data`).
@@ -106,8 +109,9 @@ def compute_metrics(
     Each array may hold raw values in the tensor's dtype (dequantized with its quantization) or
     real values (float, e.g. ground truth from :func:`~mcuai.validate.load_ground_truth`);
     ``bit_exact`` and ``max_lsb`` are computed only when both hold integers. ``is_classifier``
-    None applies the shape rule of the module doc. Raises ValueError when the arrays do not
-    hold the same number of samples of this tensor.
+    None applies the shape rule of the module doc. ``exact_floats``: for two float arrays of
+    one dtype, ``bit_exact`` is the share of elements with identical bits. Raises ValueError
+    when the arrays do not hold the same number of samples of this tensor.
     """
     p_raw = np.asarray(pred)
     r_raw = np.asarray(ref)
@@ -161,6 +165,10 @@ def compute_metrics(
         di = p_raw.astype(np.int64) - r_raw.astype(np.int64)
         bit_exact = float(np.count_nonzero(di == 0)) / di.size
         max_lsb = int(np.max(np.abs(di)))
+    elif exact_floats and p_raw.dtype.kind == "f" and p_raw.dtype == r_raw.dtype:
+        u = np.dtype(f"u{p_raw.dtype.itemsize}")
+        same = p_raw.reshape(-1).view(u) == r_raw.reshape(-1).view(u)
+        bit_exact = float(np.count_nonzero(same)) / same.size
 
     return Metrics(
         tensor=tensor.name,
