@@ -92,3 +92,17 @@ def test_analyze_marks_float_layers(tmp_path: Path) -> None:
     ]
     assert all(la.no_kernel is None for la in a.layers)
     assert a.float_layers == 2 and "float" in a.scheme.label
+
+
+def test_validate_counts_dequantized_float_output_as_exact(tmp_path: Path, require_cc: str) -> None:
+    """The float output is DEQUANTIZE of an integer FC: validate compares its bits and the
+    verdict covers it; a float kernel's output (LOGISTIC) would not be held to bit-exactness."""
+    from mcuai.validate.run import validate_model
+
+    p = tmp_path / "mixed.tflite"
+    p.write_bytes(mixed_model())
+    r = validate_model(p, batches=4, progress=False)
+    (row,) = [x for x in r.rows if x.pair == "C vs original"]
+    assert row.exact_expected
+    assert row.metrics.bit_exact == 1.0
+    assert r.bit_exact is True
