@@ -891,3 +891,108 @@ def conv1d_net(seed: int = 11) -> onnx.ModelProto:
         _w(rng, "bf", 5, scale=0.1),
     ]
     return _model(nodes, [_io("x", [1, 2, 40])], [_io("y", [1, 5])], inits)
+
+
+# --- tiny float models for the `mcuai quantize` -> `mcuai validate` acceptance matrix ---------
+# (tests/test_onnx_quantized_models.py): each is quantized by ONNX Runtime's own quantizer and the
+# generated C must match ONNX Runtime's integer path bit for bit. Shapes are tiny on purpose.
+
+
+def tiny_residual_cnn(seed: int = 20) -> onnx.ModelProto:
+    """conv3x3+relu -> conv3x3 -> Add(residual from the first relu) -> relu -> GAP -> Flatten ->
+    Gemm. NCHW input [1,3,8,8], output [1,4]."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], "conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], "relu1"),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], "conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "r1"], ["a"], "residual_add"),
+        helper.make_node("Relu", ["a"], ["r2"], "relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], "gap"),
+        helper.make_node("Flatten", ["g"], ["f"], "flatten"),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], "fc", transB=1),
+    ]
+    inits = [
+        _w(rng, "w1", 6, 3, 3, 3),
+        _w(rng, "b1", 6, scale=0.1),
+        _w(rng, "w2", 6, 6, 3, 3, scale=0.2),
+        _w(rng, "b2", 6, scale=0.1),
+        _w(rng, "wf", 4, 6),
+        _w(rng, "bf", 4, scale=0.1),
+    ]
+    return _model(nodes, [_io("x", [1, 3, 8, 8])], [_io("y", [1, 4])], inits)
+
+
+def tiny_dws_net(seed: int = 21) -> onnx.ModelProto:
+    """Depthwise-separable blocks: pointwise conv+relu -> depthwise 3x3 (group = channels,
+    stride 2) + Clip(0, 6) -> pointwise conv+relu -> depthwise 3x3 -> pointwise conv. NCHW input
+    [1,4,8,8], output [1,6,4,4] (the last conv's NCHW output, so the layout is checked too)."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], "pw1"),
+        helper.make_node("Relu", ["c1"], ["r1"], "relu1"),
+        helper.make_node(
+            "Conv", ["r1", "w2", "b2"], ["c2"], "dw1", group=8, pads=[1, 1, 1, 1], strides=[2, 2]
+        ),
+        helper.make_node("Clip", ["c2", "lo", "hi"], ["r2"], "relu6"),
+        helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], "pw2"),
+        helper.make_node("Relu", ["c3"], ["r3"], "relu3"),
+        helper.make_node("Conv", ["r3", "w4", "b4"], ["c4"], "dw2", group=8, pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["c4", "w5", "b5"], ["y"], "pw3"),
+    ]
+    inits = [
+        _w(rng, "w1", 8, 4, 1, 1),
+        _w(rng, "b1", 8, scale=0.1),
+        _w(rng, "w2", 8, 1, 3, 3),
+        _w(rng, "b2", 8, scale=0.1),
+        _c("lo", 0.0),
+        _c("hi", 6.0),
+        _w(rng, "w3", 8, 8, 1, 1),
+        _w(rng, "b3", 8, scale=0.1),
+        _w(rng, "w4", 8, 1, 3, 3),
+        _w(rng, "b4", 8, scale=0.1),
+        _w(rng, "w5", 6, 8, 1, 1),
+        _w(rng, "b5", 6, scale=0.1),
+    ]
+    return _model(nodes, [_io("x", [1, 4, 8, 8])], [_io("y", [1, 6, 4, 4])], inits)
+
+
+def tiny_mlp(seed: int = 22) -> onnx.ModelProto:
+    """Gemm(transB)+relu -> MatMul + Add(bias) + relu -> Gemm. Input [1,16], output [1,4]."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["g1"], "fc1", transB=1),
+        helper.make_node("Relu", ["g1"], ["r1"], "relu1"),
+        helper.make_node("MatMul", ["r1", "w2"], ["m2"], "matmul2"),
+        helper.make_node("Add", ["m2", "b2"], ["a2"], "bias2"),
+        helper.make_node("Relu", ["a2"], ["r2"], "relu2"),
+        helper.make_node("Gemm", ["r2", "w3", "b3"], ["y"], "fc3"),
+    ]
+    inits = [
+        _w(rng, "w1", 12, 16),
+        _w(rng, "b1", 12, scale=0.1),
+        _w(rng, "w2", 12, 8),
+        _w(rng, "b2", 8, scale=0.1),
+        _w(rng, "w3", 8, 4),
+        _w(rng, "b3", 4, scale=0.1),
+    ]
+    return _model(nodes, [_io("x", [1, 16])], [_io("y", [1, 4])], inits)
+
+
+def tiny_float_middle(seed: int = 23) -> onnx.ModelProto:
+    """conv3x3 -> Erf (no integer kernel: runs in float between two quantized islands) ->
+    conv1x1 + relu. NCHW input [1,2,6,6], output [1,4,6,6]."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], "conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Erf", ["c1"], ["e"], "erf"),
+        helper.make_node("Conv", ["e", "w2", "b2"], ["c2"], "conv2"),
+        helper.make_node("Relu", ["c2"], ["y"], "relu2"),
+    ]
+    inits = [
+        _w(rng, "w1", 4, 2, 3, 3),
+        _w(rng, "b1", 4, scale=0.1),
+        _w(rng, "w2", 4, 4, 1, 1),
+        _w(rng, "b2", 4, scale=0.1),
+    ]
+    return _model(nodes, [_io("x", [1, 2, 6, 6])], [_io("y", [1, 4, 6, 6])], inits)

@@ -1,0 +1,249 @@
+"""ONNX's own backend node tests for the quantization operators, run against the generated C
+through the ``onnx.backend`` adapter :mod:`mcuai.onnx_backend`.
+
+The cases are ONNX's: the models and the expected outputs come from
+``onnx.backend.test.case.node`` (the expected values are computed by ONNX's reference
+implementations of the operators), for QLinearConv, QLinearMatMul (int8 and uint8, 2D and 3D,
+float32 and float16 scales), QuantizeLinear and DequantizeLinear (int8/uint8/int16, per tensor
+and per axis), ConvInteger, MatMulInteger, and DynamicQuantizeLinear (which mcuai refuses).
+
+Materialised during the run: in onnx 1.23, ``backend-test-tools generate-data`` writes only the
+model-kind cases ("real" and "simple"); node cases are built in memory
+(``onnx.backend.test.loader.load_model_tests(kind="node")``). The session fixture writes the
+node cases of these operators to a temporary folder in generate-data's layout (``model.onnx``,
+``test_data_set_0/input_<j>.pb``, ``output_<j>.pb``) and every test reads its case back from
+there, so what runs is the serialized conformance data.
+
+Every integer output must be equal, element for element, and of the declared type; float
+outputs (DequantizeLinear) must be equal too (the same float32 product). :data:`CASES` lists every
+case of these operators with what is expected of it: ``pass``, ``refused`` (dynamic quantization:
+the adapter must raise mcuai's clear error), ``skip`` (a type or feature mcuai does not deploy,
+with the reason) or ``xfail`` (strict: a missing kernel, named; the marker turns into a failure
+the day the kernel exists). ``test_case_list_is_complete`` fails when ONNX adds or renames a case.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from mcuai import onnx_backend
+from mcuai.errors import UnsupportedError
+from mcuai.onnx_backend import McuaiBackend, activation_inputs
+
+pytestmark = pytest.mark.cc
+
+OPS = {
+    "QLinearConv",
+    "QLinearMatMul",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "ConvInteger",
+    "MatMulInteger",
+    "DynamicQuantizeLinear",
+}
+
+_F8 = "float8 types (e4m3fn/e5m2) are not deployed by mcuai"
+_F4 = "float4 (e2m1) is not deployed by mcuai"
+_SUB = "sub-byte integer types (int4/uint4/int2/uint2) are not deployed by mcuai"
+_U16 = "uint16 quantized tensors are not supported (int8, uint8 and int16 are)"
+_BLOCKED = "blocked quantization (block_size) is not supported"
+_U8_KERNEL = "no uint8 ONNX kernel yet for {op} (uint8 ONNX mapping is helper-15's work)"
+_BMM = "no int8 batch_matmul kernel yet (QLinearMatMul on 3-D tensors)"
+
+#: Every node case of :data:`OPS` in onnx 1.23 -> (expectation, reason).
+CASES: dict[str, tuple[str, str]] = {
+    "test_convinteger_with_padding": ("pass", ""),
+    "test_convinteger_without_padding": ("pass", ""),
+    "test_matmulinteger": ("pass", ""),
+    "test_dequantizelinear": ("pass", ""),
+    "test_dequantizelinear_axis": ("pass", ""),
+    "test_dequantizelinear_int16": ("pass", ""),
+    "test_quantizelinear": ("pass", ""),
+    "test_quantizelinear_axis": ("pass", ""),
+    "test_quantizelinear_int16": ("pass", ""),
+    "test_qlinearmatmul_2D_int8_float16": ("pass", ""),
+    "test_qlinearmatmul_2D_int8_float32": ("pass", ""),
+    "test_qlinearconv": ("xfail", _U8_KERNEL.format(op="conv2d uint8 -> uint8")),
+    "test_qlinearmatmul_2D_uint8_float16": (
+        "xfail",
+        _U8_KERNEL.format(op="fully_connected uint8 -> uint8"),
+    ),
+    "test_qlinearmatmul_2D_uint8_float32": (
+        "xfail",
+        _U8_KERNEL.format(op="fully_connected uint8 -> uint8"),
+    ),
+    "test_qlinearmatmul_3D_uint8_float16": (
+        "xfail",
+        _U8_KERNEL.format(op="batch_matmul uint8 -> uint8"),
+    ),
+    "test_qlinearmatmul_3D_uint8_float32": (
+        "xfail",
+        _U8_KERNEL.format(op="batch_matmul uint8 -> uint8"),
+    ),
+    "test_qlinearmatmul_3D_int8_float16": ("xfail", _BMM),
+    "test_qlinearmatmul_3D_int8_float32": ("xfail", _BMM),
+    "test_dynamicquantizelinear": ("refused", ""),
+    "test_dynamicquantizelinear_expanded": ("refused", ""),
+    "test_dynamicquantizelinear_max_adjusted": ("refused", ""),
+    "test_dynamicquantizelinear_max_adjusted_expanded": ("refused", ""),
+    "test_dynamicquantizelinear_min_adjusted": ("refused", ""),
+    "test_dynamicquantizelinear_min_adjusted_expanded": ("refused", ""),
+    "test_dequantizelinear_blocked": ("skip", _BLOCKED),
+    "test_quantizelinear_blocked_asymmetric": ("skip", _BLOCKED),
+    "test_quantizelinear_blocked_symmetric": ("skip", _BLOCKED),
+    "test_dequantizelinear_e4m3fn": ("skip", _F8),
+    "test_dequantizelinear_e4m3fn_float16": ("skip", _F8),
+    "test_dequantizelinear_e4m3fn_zero_point": ("skip", _F8),
+    "test_dequantizelinear_e5m2": ("skip", _F8),
+    "test_quantizelinear_e4m3fn": ("skip", _F8),
+    "test_quantizelinear_e5m2": ("skip", _F8),
+    "test_dequantizelinear_float4e2m1": ("skip", _F4),
+    "test_quantizelinear_float4e2m1": ("skip", _F4),
+    "test_dequantizelinear_int4": ("skip", _SUB),
+    "test_dequantizelinear_uint4": ("skip", _SUB),
+    "test_dequantizelinear_int2": ("skip", _SUB),
+    "test_dequantizelinear_uint2": ("skip", _SUB),
+    "test_quantizelinear_int4": ("skip", _SUB),
+    "test_quantizelinear_uint4": ("skip", _SUB),
+    "test_quantizelinear_int2": ("skip", _SUB),
+    "test_quantizelinear_uint2": ("skip", _SUB),
+    "test_dequantizelinear_uint16": ("skip", _U16),
+    "test_quantizelinear_uint16": ("skip", _U16),
+}
+
+
+def _write_tensor(path: Path, value: object, name: str) -> None:
+    t = value if isinstance(value, onnx.TensorProto) else numpy_helper.from_array(value, name)
+    path.write_bytes(t.SerializeToString())
+
+
+@pytest.fixture(scope="session")
+def node_cases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ONNX's node cases of :data:`OPS`, written in ``generate-data``'s layout:
+    ``<dir>/node/<case>/model.onnx`` and ``test_data_set_<i>/{input,output}_<j>.pb``."""
+    from onnx.backend.test.loader import load_model_tests
+
+    root = tmp_path_factory.mktemp("onnx_backend_data") / "node"
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        cases = load_model_tests(kind="node")
+    for case in cases:
+        assert case.model is not None and case.data_sets is not None
+        if not {n.op_type for n in case.model.graph.node} & OPS:
+            continue
+        d = root / case.name
+        d.mkdir(parents=True)
+        (d / "model.onnx").write_bytes(case.model.SerializeToString())
+        g = case.model.graph
+        for i, (inputs, outputs) in enumerate(case.data_sets):
+            ds = d / f"test_data_set_{i}"
+            ds.mkdir()
+            for j, v in enumerate(inputs):
+                _write_tensor(ds / f"input_{j}.pb", v, g.input[j].name)
+            for j, v in enumerate(outputs):
+                _write_tensor(ds / f"output_{j}.pb", v, g.output[j].name)
+    return root
+
+
+def _load(
+    case_dir: Path,
+) -> tuple[onnx.ModelProto, list[tuple[list[np.ndarray], list[np.ndarray]]]]:
+    model = onnx.load(str(case_dir / "model.onnx"))
+    sets = []
+    for ds in sorted(case_dir.glob("test_data_set_*")):
+        n_in = len(list(ds.glob("input_*.pb")))
+        n_out = len(list(ds.glob("output_*.pb")))
+        ins = [
+            numpy_helper.to_array(onnx.load_tensor(str(ds / f"input_{j}.pb"))) for j in range(n_in)
+        ]
+        outs = [
+            numpy_helper.to_array(onnx.load_tensor(str(ds / f"output_{j}.pb")))
+            for j in range(n_out)
+        ]
+        sets.append((ins, outs))
+    return model, sets
+
+
+def test_case_list_is_complete(node_cases: Path) -> None:
+    found = {p.name for p in node_cases.iterdir()}
+    assert found == set(CASES), (sorted(found - set(CASES)), sorted(set(CASES) - found))
+
+
+def _params() -> list[object]:
+    out: list[object] = []
+    for name, (kind, reason) in CASES.items():
+        marks = [pytest.mark.xfail(strict=True, raises=UnsupportedError, reason=reason)]
+        out.append(
+            pytest.param(name, kind, reason, id=name, marks=marks if kind == "xfail" else [])
+        )
+    return out
+
+
+@pytest.mark.parametrize(("name", "kind", "reason"), _params())
+def test_onnx_node_case(node_cases: Path, name: str, kind: str, reason: str) -> None:
+    if kind == "skip":
+        pytest.skip(reason)
+    model, sets = _load(node_cases / name)
+    rep = McuaiBackend.prepare(model)
+    for inputs, expected in sets:
+        if kind == "refused":
+            with pytest.raises(UnsupportedError) as e:
+                rep.run(inputs)
+            msg = str(e.value)
+            assert "dynamic quantization is not supported" in msg, msg
+            assert "mcuai quantize" in msg, msg
+            continue
+        got = rep.run(inputs)
+        assert len(got) == len(expected)
+        for vi, g, want in zip(model.graph.output, got, expected, strict=True):
+            assert g.dtype == want.dtype, (vi.name, g.dtype, want.dtype)
+            assert g.shape == want.shape, (vi.name, g.shape, want.shape)
+            assert np.array_equal(g, want), (vi.name, g.ravel()[:16], want.ravel()[:16])
+
+
+def test_parameters_bound_per_call_and_cached(node_cases: Path) -> None:
+    """MatMulInteger's B and zero points are bound at each run: other values give other code,
+    whose results follow independent integer math; the same values reuse the compiled code."""
+    model, sets = _load(node_cases / "test_matmulinteger")
+    assert activation_inputs(model) == {"A"}
+    rep = McuaiBackend.prepare(model)
+    a, b, a_zp, b_zp = sets[0][0]
+    rng = np.random.default_rng(0)
+    b2 = rng.integers(0, 256, size=b.shape, dtype=np.uint8)
+    (y,) = rep.run([a, b2, a_zp, b_zp])
+    want = (a.astype(np.int32) - a_zp.astype(np.int32)) @ (
+        b2.astype(np.int32) - b_zp.astype(np.int32)
+    )
+    assert y.dtype == np.int32 and np.array_equal(y, want)
+    first = rep.last
+    a2 = rng.integers(0, 256, size=a.shape, dtype=np.uint8)
+    (y2,) = rep.run({"A": a2, "B": b2, "a_zero_point": a_zp, "b_zero_point": b_zp})
+    assert rep.last is first  # same parameters: same compiled model
+    want2 = (a2.astype(np.int32) - a_zp.astype(np.int32)) @ (
+        b2.astype(np.int32) - b_zp.astype(np.int32)
+    )
+    assert np.array_equal(y2, want2)
+    assert len(onnx_backend._COMPILED) >= 1
+
+
+def test_backend_device_and_bad_calls(node_cases: Path) -> None:
+    from mcuai.errors import UsageError
+
+    model, sets = _load(node_cases / "test_quantizelinear")
+    assert McuaiBackend.supports_device("CPU") and not McuaiBackend.supports_device("CUDA")
+    with pytest.raises(UsageError, match="host CPU"):
+        McuaiBackend.prepare(model, device="CUDA")
+    with pytest.raises(UsageError, match="not graph inputs"):
+        McuaiBackend.prepare(model, activations=["nope"])
+    rep = McuaiBackend.prepare(model)
+    with pytest.raises(UsageError, match="takes 3 inputs"):
+        rep.run(sets[0][0][:1])
+    # run_model (the base class's prepare + run) works too
+    (y,) = McuaiBackend.run_model(model, sets[0][0])
+    assert np.array_equal(y, sets[0][1][0])
