@@ -19,6 +19,104 @@
  *   (the same int32 value whenever the reference's does not overflow).
  */
 #include "mcu_dwconv2d_3x3_s8.h"
+#include "mcu_dsp_dw.h"
+
+#if defined(MCU_DSP_DW)
+/* DSP path (channel multiplier 1): four channels per step, each tap one unaligned word of
+ * input and one of weights, SXTB16 + SMLABB/SMLATT into four int32 accumulators (exactly the
+ * sums of the portable path); padding taps read the word of four zp_in bytes. Channels past
+ * the last multiple of four take the scalar path. */
+static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
+                      const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t pad_value = -p->input_offset;
+    const uint32_t pad4 = (uint32_t)(uint8_t)(int8_t)pad_value * 0x01010101u;
+    const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = q->multiplier, *shift = q->shift;
+    const size_t row = (size_t)in_w * (size_t)ch;
+    const int32_t ch4 = ch & ~3;
+    int32_t b, oy, ox, c, k;
+
+    for (b = 0; b < out_dims->n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride.h - p->padding.h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride.w - p->padding.w;
+                if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + 3 <= in_w) {
+                    const int8_t *r0 = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)ch;
+                    for (c = 0; c < ch4; c += 4) {
+                        const int8_t *x = r0 + c;
+                        const int8_t *w = filter + c;
+                        int32_t a0 = bias[c], a1 = bias[c + 1];
+                        int32_t a2 = bias[c + 2], a3 = bias[c + 3];
+                        for (k = 0; k < 3; ++k) {
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch),
+                                         mcu_dsp_ld4(w + ch));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
+                                         mcu_dsp_ld4(w + 2 * ch));
+                            x += row;
+                            w += 3 * ch;
+                        }
+                        out[c] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
+                        out[c + 1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
+                        out[c + 2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
+                        out[c + 3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+                    }
+                    for (; c < ch; ++c) {
+                        const int8_t *x = r0 + c;
+                        const int8_t *w = filter + c;
+                        int32_t acc = bias[c];
+                        for (k = 0; k < 3; ++k) {
+                            acc += (int32_t)x[0] * w[0] + (int32_t)x[ch] * w[ch]
+                                   + (int32_t)x[2 * ch] * w[2 * ch];
+                            x += row;
+                            w += 3 * ch;
+                        }
+                        out[c] = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
+                    }
+                } else {
+                    /* offset of each tap's pixel in in_b, or -1 for a padding tap */
+                    int32_t tap[9];
+                    int32_t ky, kx;
+                    for (ky = 0; ky < 3; ++ky) {
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int32_t y = y0 + ky, xx = x0 + kx;
+                            tap[ky * 3 + kx] = (y < 0 || y >= in_h || xx < 0 || xx >= in_w)
+                                ? -1 : (int32_t)((size_t)y * row + (size_t)xx * (size_t)ch);
+                        }
+                    }
+                    for (c = 0; c < ch4; c += 4) {
+                        int32_t a0 = bias[c], a1 = bias[c + 1];
+                        int32_t a2 = bias[c + 2], a3 = bias[c + 3];
+                        for (k = 0; k < 9; ++k) {
+                            const uint32_t xw = tap[k] < 0 ? pad4 : mcu_dsp_ld4(in_b + tap[k] + c);
+                            MCU_DSP_MAC4(a0, a1, a2, a3, xw, mcu_dsp_ld4(filter + k * ch + c));
+                        }
+                        out[c] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
+                        out[c + 1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
+                        out[c + 2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
+                        out[c + 3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+                    }
+                    for (; c < ch; ++c) {
+                        int32_t acc = bias[c];
+                        for (k = 0; k < 9; ++k) {
+                            const int32_t xv = tap[k] < 0 ? pad_value : in_b[tap[k] + c];
+                            acc += xv * filter[k * ch + c];
+                        }
+                        out[c] = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
+                    }
+                }
+                out += ch;
+            }
+        }
+    }
+}
+#endif
 
 void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                          const mcu_dims *in_dims, const int8_t *in,
@@ -35,6 +133,13 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int8_t *w6 = filter + 6 * out_c, *w7 = filter + 7 * out_c, *w8 = filter + 8 * out_c;
     int32_t b, oy, ox, ic, m, ky, kx;
     (void)f_dims;
+
+#if defined(MCU_DSP_DW)
+    if (mult == 1) {
+        dw3x3_dsp(p, q, in_dims, in, filter, bias, out_dims, out);
+        return;
+    }
+#endif
 
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * in_h * row;

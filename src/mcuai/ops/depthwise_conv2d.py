@@ -118,4 +118,4 @@ class DepthwiseConv2D(WeightedOp):
             dims4(y),
             TensorRef(y, out=True),
         ]
-        return [Call(kernel, (kernel,), args)]
+        return [Call(kernel, (kernel, "mcu_dsp_dw"), args)]

@@ -1,0 +1,104 @@
+/*
+ * mcu_dsp_dw.h - inline helpers of the Cortex-M DSP-extension paths (M4, M7, M33) of the
+ * depthwise convolution kernels (mcu_dwconv2d_3x3_s8, mcu_dwconv2d_s8).
+ *
+ * MCU_DSP_DW is 1 when the compiler targets a core with the DSP extension
+ * (__ARM_FEATURE_DSP) and MCU_PORTABLE is not defined; the portable C of each kernel is the
+ * reference, and -DMCU_PORTABLE forces it on every core.
+ *
+ * Four int8 channels travel in one 32-bit word (bytes c0 c1 c2 c3, little-endian); SXTB16
+ * sign-extends bytes 0 and 2 (c0, c2) into the two 16-bit halves, SXTB16 with ROR #8 bytes 1
+ * and 3 (c1, c3); SMLABB/SMLATT multiply the bottom/top halves and accumulate in 32 bits,
+ * so each channel keeps its own exact int32 accumulator.
+ *
+ * mcu_dsp_requantize is mcu_requantize (TFLite MultiplyByQuantizedMultiplier), bit for bit,
+ * for multipliers in [0, 2^31) (what QuantizeMultiplier produces):
+ *   SaturatingRoundingDoublingHighMul(a, b) = trunc((a*b + nudge) / 2^31) with
+ *   nudge = a*b >= 0 ? 2^30 : 1 - 2^30 equals floor((a*b + 2^30) / 2^31) (one SMLAL and a
+ *   64-bit arithmetic shift): for a*b >= 0 both are floor((a*b + 2^30) / 2^31); for a*b < 0,
+ *   trunc(v / 2^31) = ceil(v / 2^31) with v = a*b + 1 - 2^30 < 0, and
+ *   ceil(v / 2^31) = floor((v + 2^31 - 1) / 2^31) = floor((a*b + 2^30) / 2^31). The saturating
+ *   case a = b = INT32_MIN cannot occur since b >= 0. The rounding right shift is
+ *   RoundingDivideByPOT unchanged (round half away from zero).
+ *
+ * This unit has no functions of its own: the generator copies kernel units as .h/.c pairs.
+ */
+#ifndef MCU_DSP_DW_H
+#define MCU_DSP_DW_H
+#include <string.h>
+#include "mcu_nn.h"
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#define MCU_DSP_DW 1
+#include <arm_acle.h>
+
+/* Four int8 values from any address (Cortex-M4/M7/M33 allow unaligned LDR). */
+MCU_INLINE uint32_t mcu_dsp_ld4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes 0 and 2, sign-extended to 16-bit halves. */
+MCU_INLINE int32_t mcu_dsp_sxtb16(uint32_t x)
+{
+    return __sxtb16((int32_t)x);
+}
+
+/* Bytes 1 and 3, sign-extended to 16-bit halves (SXTB16 with ROR #8: one instruction). */
+MCU_INLINE int32_t mcu_dsp_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* Bytes 0 and 2 sign-extended and added to the halves of a (SXTAB16). */
+MCU_INLINE int32_t mcu_dsp_sxtab16(int32_t a, uint32_t x)
+{
+    return __sxtab16(a, (int32_t)x);
+}
+
+/* Bytes 1 and 3 sign-extended and added to the halves of a (SXTAB16 with ROR #8). */
+MCU_INLINE int32_t mcu_dsp_sxtab16_ror8(int32_t a, uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/* acc[k] += x[k] * w[k] for the four int8 channels of the words x and w. */
+#define MCU_DSP_MAC4(acc0, acc1, acc2, acc3, xw, ww)                                       \
+    do {                                                                                     \
+        const int32_t x02_ = mcu_dsp_sxtb16(xw), x13_ = mcu_dsp_sxtb16_ror8(xw);             \
+        const int32_t w02_ = mcu_dsp_sxtb16(ww), w13_ = mcu_dsp_sxtb16_ror8(ww);             \
+        (acc0) = __smlabb(x02_, w02_, (acc0));                                               \
+        (acc1) = __smlabb(x13_, w13_, (acc1));                                               \
+        (acc2) = __smlatt(x02_, w02_, (acc2));                                               \
+        (acc3) = __smlatt(x13_, w13_, (acc3));                                               \
+    } while (0)
+
+/* mcu_requantize for multiplier in [0, 2^31) (see the header comment). */
+MCU_INLINE int32_t mcu_dsp_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * multiplier
+                         + ((int64_t)1 << 30);
+    const int32_t h = (int32_t)(prod >> 31);
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t remainder = h & mask;
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/* out = clamp(requantize(acc) + output_offset, lo, hi) as int8. */
+MCU_INLINE int8_t mcu_dsp_out(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset,
+                              int32_t lo, int32_t hi)
+{
+    return (int8_t)mcu_clamp(mcu_dsp_requantize(acc, multiplier, shift) + offset, lo, hi);
+}
+#endif
+
+#endif /* MCU_DSP_DW_H */

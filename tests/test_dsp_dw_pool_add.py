@@ -1,0 +1,106 @@
+"""Cortex-M DSP-extension paths of depthwise convolution, pooling and ADD (issue #5, item 3).
+
+Each single-op model runs on the emulated Cortex-M4 (and a few on the M7/M33) twice: built as
+is (``__ARM_FEATURE_DSP`` selects the SXTB16/SMLAxx paths) and with ``-DMCU_PORTABLE`` (the
+portable C). Both must equal LiteRT's reference kernels (``BUILTIN_REF``) exactly, on seeded
+random inputs plus the extreme inputs (all -128, all 127). The two builds must differ in the
+kernels' code size, so a test cannot pass with the DSP path silently compiled out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as s
+
+from helpers.opcheck import litert_reference, litert_run, random_input
+from mcuai.api import generate
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.targets.cortexm import ToolchainError, build_elf, elf_sizes, find_toolchain
+from mcuai.targets.cortexm.validation import run_validation, validation_harness
+from test_ops_dwconv2d import dw_model
+
+pytestmark = [pytest.mark.qemu, pytest.mark.ref]
+ACT = s.ActivationFunctionType
+PAD = s.Padding
+ACTS = [ACT.NONE, ACT.RELU, ACT.RELU6, ACT.RELU_N1_TO_1]
+
+
+@pytest.fixture(scope="module")
+def arm_tools() -> None:
+    try:
+        find_toolchain()
+    except ToolchainError as e:
+        pytest.skip(str(e))
+
+
+def _samples(it: object, n: int, seed: int) -> list[list[np.ndarray]]:
+    details = it.get_input_details()  # type: ignore[attr-defined]
+    rng = np.random.default_rng(seed)
+    out = [[random_input(tuple(d["shape"]), d["dtype"], rng) for d in details] for _ in range(n)]
+    for v in (-128, 127):
+        out.append([np.full(tuple(d["shape"]), v, dtype=d["dtype"]) for d in details])
+    return out
+
+
+def check_dsp(
+    model: bytes,
+    tmp_path: Path,
+    kernel: str,
+    target: str = "cortex-m4",
+    n: int = 3,
+    seed: int = 0,
+    inputs: list[list[np.ndarray]] | None = None,
+) -> GeneratedCode:
+    """Run ``model`` on ``target`` with the DSP path and with ``-DMCU_PORTABLE``; both must
+    equal LiteRT BUILTIN_REF exactly, and ``kernel`` must be the only kernel."""
+    path = tmp_path / "op.tflite"
+    path.write_bytes(model)
+    code = generate(path, name="op")
+    assert [k for la in code.layers for k in la["kernels"]] == [kernel]
+    it = litert_reference(path)
+    samples = inputs if inputs is not None else _samples(it, n, seed)
+    refs = [litert_run(it, xs) for xs in samples]
+    harness = validation_harness(code)
+    sizes = []
+    for flags in ([], ["-DMCU_PORTABLE"]):
+        elf = build_elf(code, target, "-O2", harness=harness, extra_cflags=flags)
+        sizes.append(elf_sizes(elf).groups["kernels"].text)
+        got = run_validation(elf, code, target, samples)
+        for k, ((outs, _), ref) in enumerate(zip(got, refs, strict=True)):
+            for g, r in zip(outs, ref, strict=True):
+                assert g.shape == r.shape and g.dtype == r.dtype
+                diff = np.abs(g.astype(np.int64) - r.astype(np.int64))
+                assert diff.max() == 0, (
+                    f"{flags or 'DSP'} sample {k}: {np.count_nonzero(diff)}/{diff.size} differ, "
+                    f"max {diff.max()} LSB, first at {np.argwhere(diff)[0].tolist()}"
+                )
+    assert sizes[0] != sizes[1], "the DSP path was not compiled in"
+    return code
+
+
+# ---- depthwise convolution ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("shape", "stride", "padding", "act"),
+    [
+        ((1, 9, 8, 8), (1, 1), PAD.SAME, ACT.NONE),  # 2 channel groups
+        ((1, 9, 8, 11), (2, 2), PAD.SAME, ACT.RELU),  # groups + 3-channel tail
+        ((1, 7, 10, 3), (1, 1), PAD.VALID, ACT.RELU6),  # tail only
+        ((2, 8, 7, 12), (2, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # batch 2
+        ((1, 4, 5, 17), (3, 3), PAD.SAME, ACT.NONE),  # stride > window on the borders
+    ],
+)
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_dw3x3(
+    tmp_path: Path,
+    arm_tools: None,
+    shape: tuple[int, int, int, int],
+    stride: tuple[int, int],
+    padding: int,
+    act: int,
+    per_channel: bool,
+) -> None:
+    m = dw_model(shape, (3, 3), stride=stride, padding=padding, act=act, per_channel=per_channel)
+    check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8")
