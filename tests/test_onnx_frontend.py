@@ -467,3 +467,27 @@ def test_attention_batch_matmul_and_argmax(models: dict[str, Path]) -> None:
         bmm = next(n for n in g.nodes if n.op == "batch_matmul")
         assert runs_in(bmm) == ("float" if variant == "att/float" else "integer")
         assert g.outputs[0].dtype is DType.INT64
+
+
+@pytest.mark.parametrize("float_model", ["mlp/float", "cnn/float"])
+def test_quantize_dynamic_model_refused_by_generate(
+    models: dict[str, Path], tmp_path: Path, float_model: str
+) -> None:
+    """A model written by ORT's ``quantize_dynamic`` (MatMulInteger / ConvInteger fed by
+    DynamicQuantizeLinear): ``mcuai generate`` fails with one clear error naming every dynamic
+    node and pointing to static quantization, exit code 2, no traceback, no output folder."""
+    p = om.quantize_dyn(models[float_model], tmp_path / "dyn.onnx")
+    m = onnx.load(str(p))
+    dynamic = [n.name for n in m.graph.node if n.op_type == "DynamicQuantizeLinear"]
+    integer = [n.name for n in m.graph.node if n.op_type in ("MatMulInteger", "ConvInteger")]
+    assert dynamic and integer
+    out = tmp_path / "generated"
+    r = run_cli("generate", "-m", str(p), "-o", str(out))
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("error:") == 1, r.stderr
+    text = " ".join(r.stderr.split())  # the console may wrap long lines
+    for name in dynamic + integer:
+        assert f"'{name}'" in text, (name, text)
+    assert "dynamic quantization is not supported" in text
+    assert "Static (calibrated) quantization is required" in text and "mcuai quantize" in text
+    assert not out.exists()
