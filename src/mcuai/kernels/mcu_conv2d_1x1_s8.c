@@ -12,11 +12,16 @@
  *   acc[o] = bias[o] + sum_ci x[ci] * w[o, ci],
  *   out[o] = clamp(requantize(acc[o], mult[o], shift[o]) + output_offset, act_min, act_max).
  * The loop computes 2 pixels x 2 output channels per pass (each loaded byte feeds 2 MACs).
+ * DSP path (Cortex-M4/M7/M33, see mcu_dsp_mm.h): the two pixels are widened once into a
+ * 2-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Cin, 2) bytes, reserved by the
+ * generator for every target) and each weight word feeds 4 SMLADs (2 pixels x 2 halves); the
+ * sums and the requantization are the same integers as the portable loop's.
  * p->stride, p->padding, p->dilation and p->input_offset are not read.
  * Overflow: |x * w| <= 16384, so Cin products fit int32 for Cin <= 131071; acc equals the
  *   reference accumulator whenever that one does not overflow.
  */
 #include "mcu_conv2d_1x1_s8.h"
+#include "mcu_dsp_mm.h"
 
 MCU_INLINE int8_t mcu_conv1x1_out(int32_t acc, const mcu_conv_params *p,
                                   const mcu_quant_pc *q, int32_t o)
@@ -28,12 +33,69 @@ MCU_INLINE int8_t mcu_conv1x1_out(int32_t acc, const mcu_conv_params *p,
 void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                        const mcu_dims *in_dims, const int8_t *in,
                        const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                       const mcu_dims *out_dims, int8_t *out)
+                       const mcu_dims *out_dims, int8_t *out, void *scratch)
 {
     const int32_t cin = in_dims->c, cout = out_dims->c;
     const int32_t pixels = out_dims->n * out_dims->h * out_dims->w;
     int32_t px, o, ci;
     (void)f_dims;
+#if defined(MCU_DSP_MM)
+    {
+        int32_t *cols = (int32_t *)scratch;
+        mcu_mm_col col;
+        int32_t acc[4];
+        for (px = 0; px + 1 < pixels; px += 2) {
+            const int8_t *x0 = in + (size_t)px * cin;
+            int8_t *y0 = out + (size_t)px * cout;
+            int8_t *y1 = y0 + cout;
+            int32_t c;
+            for (c = 0; c < 2; ++c) {
+                mcu_mm_col_init(&col, cols, 2, c);
+                mcu_mm_col_push(&col, x0 + (size_t)c * cin, cin, 0);
+                mcu_mm_col_end(&col, cols, 2, c, cin);
+            }
+            for (o = 0; o < cout; o += 2) {
+                const int32_t o1 = o + 1 < cout ? o + 1 : o;
+                const int8_t *w0 = filter + (size_t)o * cin;
+                acc[0] = bias[o];
+                acc[1] = bias[o1];
+                acc[2] = bias[o];
+                acc[3] = bias[o1];
+                mcu_mm_dot22(w0, filter + (size_t)o1 * cin, cin, cols, acc);
+                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
+                                   p->act_min, p->act_max);
+                y1[o] = mcu_mm_out(acc[2], q->multiplier[o], q->shift[o], p->output_offset,
+                                   p->act_min, p->act_max);
+                if (o1 != o) {
+                    y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1],
+                                        p->output_offset, p->act_min, p->act_max);
+                    y1[o1] = mcu_mm_out(acc[3], q->multiplier[o1], q->shift[o1],
+                                        p->output_offset, p->act_min, p->act_max);
+                }
+            }
+        }
+        if (px < pixels) {
+            int8_t *y0 = out + (size_t)px * cout;
+            mcu_mm_col_init(&col, cols, 1, 0);
+            mcu_mm_col_push(&col, in + (size_t)px * cin, cin, 0);
+            mcu_mm_col_end(&col, cols, 1, 0, cin);
+            for (o = 0; o < cout; o += 2) {
+                const int32_t o1 = o + 1 < cout ? o + 1 : o;
+                acc[0] = bias[o];
+                acc[1] = bias[o1];
+                mcu_mm_dot21(filter + (size_t)o * cin, filter + (size_t)o1 * cin, cin, cols,
+                             acc);
+                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
+                                   p->act_min, p->act_max);
+                y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1], p->output_offset,
+                                    p->act_min, p->act_max);
+            }
+        }
+        return;
+    }
+#else
+    (void)scratch;
+#endif
 
     for (px = 0; px + 1 < pixels; px += 2) {
         const int8_t *x0 = in + (size_t)px * cin;

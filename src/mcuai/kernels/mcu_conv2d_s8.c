@@ -7,16 +7,54 @@
  *             y = oy*stride_h - pad_top + ky*dil_h, x = ox*stride_w - pad_left + kx*dil_w,
  *             g = o / (Cout/groups), Cg = filter channels = Cin/groups;
  *   out[o]  = clamp(requantize(acc[o], mult[o], shift[o]) + output_offset, act_min, act_max).
+ * DSP path (Cortex-M4/M7/M33, one group; see mcu_dsp_mm.h): im2col of two output pixels at
+ * a time into a 2-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Kh*Kw*Cin, 2) bytes,
+ * reserved by the generator for every target): each tap's channels plus input_offset
+ * (SXTAB16 when Cin % 4 == 0), 0 for padding taps, which is what (zp_in + input_offset)
+ * contributes in the reference; then one pass over the weights computes 2 pixels x 2 output
+ * channels with SMLAD. Same integer sums, same requantization as the portable loop.
  * Overflow: |in + input_offset| <= 255 and |w| <= 128, so each product is <= 32640 and the
  *   sum of K = Kh*Kw*Cg products fits int32 for K <= 65793; with the bias (|bias| < 2^31 in
  *   principle, in practice < 2^24) TFLite makes the same assumption.
  */
 #include "mcu_conv2d_s8.h"
+#include "mcu_dsp_mm.h"
+
+#if defined(MCU_DSP_MM)
+/* Column c of the im2col buffer for output pixel (b, oy, ox). */
+static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_conv_params *p,
+                           const mcu_dims *in_dims, const int8_t *in, const mcu_dims *f_dims,
+                           int32_t pixel, const mcu_dims *out_dims)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t ox = pixel % out_dims->w;
+    const int32_t oy = (pixel / out_dims->w) % out_dims->h;
+    const int32_t b = pixel / (out_dims->w * out_dims->h);
+    const int32_t y0 = oy * p->stride.h - p->padding.h, x0 = ox * p->stride.w - p->padding.w;
+    const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
+    mcu_mm_col col;
+    int32_t ky, kx;
+    mcu_mm_col_init(&col, cols, ncols, c);
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t y = y0 + ky * p->dilation.h;
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t x = x0 + kx * p->dilation.w;
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
+                mcu_mm_col_zeros(&col, in_c);
+            } else {
+                mcu_mm_col_push(&col, in_b + ((size_t)y * in_w + x) * in_c, in_c,
+                                p->input_offset);
+            }
+        }
+    }
+    mcu_mm_col_end(&col, cols, ncols, c, f_dims->h * f_dims->w * in_c);
+}
+#endif
 
 void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                    const mcu_dims *in_dims, const int8_t *in,
                    const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                   const mcu_dims *out_dims, int8_t *out)
+                   const mcu_dims *out_dims, int8_t *out, void *scratch)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w, k_c = f_dims->c;
@@ -24,6 +62,49 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t groups = in_c / k_c;
     const int32_t per_group = out_c / groups;
     int32_t b, oy, ox, o, ky, kx, ci;
+#if defined(MCU_DSP_MM)
+    if (groups == 1) {
+        const int32_t k = k_h * k_w * k_c;
+        const int32_t pixels = out_dims->n * out_h * out_w;
+        int32_t *cols = (int32_t *)scratch;
+        int32_t px, acc[4];
+        for (px = 0; px < pixels; px += 2) {
+            const int32_t two = px + 1 < pixels;
+            int8_t *y0 = out + (size_t)px * out_c;
+            int8_t *y1 = y0 + out_c;
+            mcu_conv2d_col(cols, 1 + two, 0, p, in_dims, in, f_dims, px, out_dims);
+            if (two) {
+                mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims);
+            }
+            for (o = 0; o < out_c; o += 2) {
+                const int32_t o1 = o + 1 < out_c ? o + 1 : o;
+                const int32_t b0 = bias != NULL ? bias[o] : 0;
+                const int32_t b1 = bias != NULL ? bias[o1] : 0;
+                const int8_t *w0 = filter + (size_t)o * k, *w1 = filter + (size_t)o1 * k;
+                acc[0] = b0;
+                acc[1] = b1;
+                acc[2] = b0;
+                acc[3] = b1;
+                if (two) {
+                    mcu_mm_dot22(w0, w1, k, cols, acc);
+                    y1[o] = mcu_mm_out(acc[2], q->multiplier[o], q->shift[o],
+                                       p->output_offset, p->act_min, p->act_max);
+                    y1[o1] = mcu_mm_out(acc[3], q->multiplier[o1], q->shift[o1],
+                                        p->output_offset, p->act_min, p->act_max);
+                } else {
+                    mcu_mm_dot21(w0, w1, k, cols, acc);
+                }
+                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
+                                   p->act_min, p->act_max);
+                y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1], p->output_offset,
+                                    p->act_min, p->act_max);
+            }
+        }
+        return;
+    }
+#else
+    (void)scratch;
+#endif
 
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;

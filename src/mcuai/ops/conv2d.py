@@ -15,6 +15,10 @@ Lowering (TFLite ``reference_integer_ops::ConvPerChannel``, fixed-point requanti
   overload): per-tensor weights only, one multiplier from the float32 product of the scales
   (:func:`mcuai.lower.uint8.uint8_requant`); ``mcu_conv2d_asym_s8`` applies the filter offset
   (the int8 kernels above when the weights' uint8 zero point is 128);
+* both int8 kernels take a scratch area for the im2col "columns" of their Cortex-M DSP path
+  (:mod:`mcuai.lower.repack`, ``kernels/mcu_dsp_mm.h``); the generated code is the same for every
+  target, so the scratch is reserved on the host too (``2 * (8*(K//4) + 4*(K%4))`` bytes, K the
+  filter row length: a few KiB at most for the MLPerf Tiny models);
 * 16x8 (int16 activations, int8 weights, int64 or int32 bias): ``mcu_conv2d_s16`` (int64
   accumulator and TFLite's int64 requantization for an int64 bias; int32 accumulator and the
   usual rule for an int32 bias, as LiteRT runs a model whose options say int32 bias).
@@ -30,7 +34,8 @@ from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
 from mcuai.lower.context import const_or_null, dims4, hw, per_channel_requant, unsupported, zp_of
 from mcuai.lower.conv_common import bias_values, check_weights, folded_bias, quantized_conv_params
-from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+from mcuai.lower.program import Call, CArray, Raw, Scratch, Struct, TensorRef, Value
+from mcuai.lower.repack import cols_bytes
 from mcuai.lower.uint8 import asym_conv_call, from_uint8, uint8_requant
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
@@ -124,7 +129,11 @@ class Conv2D(WeightedOp):
                 dims4(y),
                 TensorRef(y, out=True),
             ]
-            return [Call("mcu_conv2d_s8", ("mcu_conv2d_s8",), args)]
+            groups = x.shape[-1] // cin_g
+            scratch = cols_bytes(kh * kw * cin_g, 2) if groups == 1 else 0
+            args.append(Scratch() if scratch else Raw("NULL"))
+            files = ("mcu_conv2d_s8", "mcu_dsp_mm")
+            return [Call("mcu_conv2d_s8", files, args, scratch_bytes=scratch)]
         if x.dtype is DType.INT16 and w.dtype is DType.INT8 and y.dtype is DType.INT16:
             return [self._lower_16x8(node)]
         return super().lower(node)
@@ -147,8 +156,11 @@ class Conv2D(WeightedOp):
             folded_bias(bias, sums, -zp_of(node, x)),
             dims4(y),
             TensorRef(y, out=True),
+            Scratch(),
         ]
-        return Call("mcu_conv2d_1x1_s8", ("mcu_conv2d_1x1_s8",), args)
+        files = ("mcu_conv2d_1x1_s8", "mcu_dsp_mm")
+        scratch = cols_bytes(x.shape[-1], 2)
+        return Call("mcu_conv2d_1x1_s8", files, args, scratch_bytes=scratch)
 
     @staticmethod
     def _lower_16x8(node: Node) -> Call:

@@ -1,0 +1,105 @@
+/*
+ * mcu_dsp_mm.h - int8 matrix-product core of the Cortex-M DSP-extension paths (M4, M7, M33) of
+ * mcu_conv2d_s8, mcu_conv2d_1x1_s8 and mcu_fc_s8.
+ *
+ * MCU_DSP_MM is 1 when the compiler targets a core with the DSP extension (__ARM_FEATURE_DSP)
+ * and MCU_PORTABLE is not defined. The portable C of each kernel is the reference;
+ * -DMCU_PORTABLE forces it on every core. The weights keep the portable layout (one row of K
+ * int8 values per output channel, the model's OHWI order): the packing the inner loop wants is
+ * done on the *activation* side, in a scratch "column" buffer, so flash holds one copy of the
+ * weights and the generated code is the same for every target.
+ *
+ * Column layout. A column is K int16 values v[k] (activations plus the input offset for the
+ * generic convolution, raw activations for the 1x1 convolution and the fully connected layer)
+ * stored as 32-bit words, "ncols" (1 or 2) columns interleaved:
+ *   full groups g < K/4:  word[(2g + h) * ncols... ] see below; for column c
+ *       word[g*2*ncols + 2c + 0] = (v[4g] low half, v[4g+2] high half)
+ *       word[g*2*ncols + 2c + 1] = (v[4g+1] low half, v[4g+3] high half)
+ *   tail k >= 4*(K/4):    word[(K/4)*2*ncols + (k - 4*(K/4))*ncols + c] = v[k] (int32)
+ * A weight word holding w[4g..4g+3] gives, with SXTB16, (w[4g], w[4g+2]) and, with SXTB16
+ * ROR #8, (w[4g+1], w[4g+3]): exactly the halves of the two column words, so one SMLAD per
+ * column word adds two products. Size in bytes: mcu_mm_cols_bytes(K, ncols) =
+ *   ncols * (8 * (K/4) + 4 * (K%4)).
+ *
+ * Exactness: every product v*w and every partial sum is an exact integer; SMLAD adds the two
+ * 16x16 products to the 32-bit accumulator modulo 2^32 (it only sets the Q flag), so the sum
+ * equals the portable int32 sum (integer addition is associative) whenever the reference does
+ * not overflow. |v| <= 255, |w| <= 128, so a product pair is <= 65280 and never wraps alone.
+ *
+ * mcu_mm_requantize is mcu_requantize (TFLite MultiplyByQuantizedMultiplier), bit for bit,
+ * for multipliers in [0, 2^31) (what QuantizeMultiplier produces):
+ *   SaturatingRoundingDoublingHighMul(a, b) = trunc((a*b + nudge) / 2^31) with
+ *   nudge = a*b >= 0 ? 2^30 : 1 - 2^30 equals floor((a*b + 2^30) / 2^31): for a*b >= 0 both
+ *   are floor((a*b + 2^30) / 2^31); for a*b < 0 and v = a*b + 1 - 2^30 < 0,
+ *   trunc(v / 2^31) = ceil(v / 2^31) = floor((v + 2^31 - 1) / 2^31) = floor((a*b + 2^30)/2^31).
+ *   The saturating case a = b = INT32_MIN cannot occur since b >= 0. floor(p / 2^31) of the
+ *   64-bit p is an arithmetic shift. RoundingDivideByPOT is unchanged (round half away).
+ */
+#ifndef MCU_DSP_MM_H
+#define MCU_DSP_MM_H
+#include <string.h>
+#include "mcu_nn.h"
+
+/* Bytes of a column buffer of ncols columns of K values (also used by the portable build of
+   the generated code, which reserves the scratch either way). */
+#define MCU_MM_COLS_BYTES(k, ncols) ((ncols) * (8 * ((k) / 4) + 4 * ((k) % 4)))
+
+/* mcu_requantize for multiplier in [0, 2^31) (see the header comment). */
+MCU_INLINE int32_t mcu_mm_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int64_t prod =
+        (int64_t)(int32_t)((uint32_t)x << left) * multiplier + ((int64_t)1 << 30);
+    const int32_t h = (int32_t)(prod >> 31);
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t remainder = h & mask;
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/* clamp(requantize(acc) + offset, lo, hi) as int8. */
+MCU_INLINE int8_t mcu_mm_out(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset,
+                             int32_t lo, int32_t hi)
+{
+    return (int8_t)mcu_clamp(mcu_mm_requantize(acc, multiplier, shift) + offset, lo, hi);
+}
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#define MCU_DSP_MM 1
+
+/* Four int8 values from any address (Cortex-M4/M7/M33 allow unaligned LDR). */
+MCU_INLINE uint32_t mcu_mm_ld4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Column builder: values are pushed in k order; every 4 values become 2 words. */
+typedef struct {
+    int32_t *word;  /* next group's first word of this column */
+    int32_t stride; /* words between groups: 2 * ncols */
+    int32_t n;      /* values pending in v */
+    int32_t v[4];
+} mcu_mm_col;
+
+/* Start column c of a buffer of ncols columns. */
+void mcu_mm_col_init(mcu_mm_col *col, int32_t *cols, int32_t ncols, int32_t c);
+/* Push n int8 values plus offset (n % 4 == 0 and no pending value: SXTAB16 fast path). */
+void mcu_mm_col_push(mcu_mm_col *col, const int8_t *x, int32_t n, int32_t offset);
+/* Push n zeros (padding taps: x + offset with x = zero point). */
+void mcu_mm_col_zeros(mcu_mm_col *col, int32_t n);
+/* Write the tail (K % 4 values) of column c: call once after the last push. */
+void mcu_mm_col_end(mcu_mm_col *col, int32_t *cols, int32_t ncols, int32_t c, int32_t k);
+
+/* acc[0..3] += rows w0, w1 (K int8 each) times columns 0, 1 of a 2-column buffer:
+   acc[0] = w0.c0, acc[1] = w1.c0, acc[2] = w0.c1, acc[3] = w1.c1. */
+void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
+                  int32_t acc[4]);
+/* acc[0..1] += rows w0, w1 times the column of a 1-column buffer. */
+void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
+                  int32_t acc[2]);
+#endif
+
+#endif /* MCU_DSP_MM_H */

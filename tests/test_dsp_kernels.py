@@ -1,0 +1,192 @@
+"""Cortex-M DSP-extension paths of the int8 convolution (generic, 1x1) and fully connected
+kernels (issue #5): the generated code built for the Cortex-M4 (DSP path) and with
+-DMCU_PORTABLE (portable C), both run under QEMU, must equal LiteRT BUILTIN_REF exactly.
+
+One model holds many single-op cases side by side (one input and one output each), so a case
+list costs two builds and a few QEMU runs: odd channel counts (K % 4 tails, odd output
+channels, odd pixel counts), strides, SAME/VALID padding, dilation, groups (portable fallback
+inside the DSP build), per-channel and per-tensor weights, every fused clamp, no bias, int8
+extremes (weights -128/127, inputs -128/127 with zero points -128 and 127, so x - zp reaches
++-255), and the fully connected layer's integer emulation of LiteRT's float64 requantization.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as s
+
+from helpers.opcheck import litert_reference, litert_run
+from helpers.tflite_builder import TFLiteBuilder, options
+from mcuai.api import generate
+from mcuai.codegen.emit import GeneratedCode
+from mcuai.targets.cortexm import ToolchainError, build_elf, find_toolchain, run_elf
+
+ACT = s.ActivationFunctionType
+KERNELS = Path(__file__).resolve().parents[1] / "src" / "mcuai" / "kernels"
+
+
+@pytest.fixture(scope="module")
+def arm_tools() -> None:
+    try:
+        find_toolchain()
+    except ToolchainError as e:
+        pytest.skip(str(e))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One CONV_2D (k != None) or FULLY_CONNECTED (k is None) layer."""
+
+    in_shape: tuple[int, ...]
+    cout: int
+    k: tuple[int, int] | None = None
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    padding: int = s.Padding.SAME
+    act: int = ACT.NONE
+    per_channel: bool = True
+    bias: bool = True
+    groups: int = 1
+    in_q: tuple[float, int] = (0.02, -5)
+    out_q: tuple[float, int] = (0.05, 3)
+    w_zp: int = 0
+    extreme_weights: bool = False
+
+
+def _add_case(b: TFLiteBuilder, i: int, c: Case, rng: np.random.Generator) -> tuple[int, int]:
+    x = b.tensor(f"x{i}", list(c.in_shape), "int8", scale=c.in_q[0], zero_point=c.in_q[1])
+    cin = c.in_shape[-1]
+    if c.k is None:
+        wshape: tuple[int, ...] = (c.cout, cin)
+    else:
+        wshape = (c.cout, c.k[0], c.k[1], cin // c.groups)
+    wdata = rng.integers(-127, 128, wshape).astype(np.int8)
+    if c.extreme_weights:  # first channels at the int8 ends, the rest random
+        wdata[0] = -128
+        wdata[min(1, c.cout - 1)] = 127
+    if c.per_channel:
+        ws = [float(v) for v in rng.uniform(0.0005, 0.006, c.cout)]
+        wt = b.const(f"w{i}", wdata, scale=ws, zero_point=[0] * c.cout)
+    else:
+        ws = [0.004] * c.cout
+        wt = b.const(f"w{i}", wdata, scale=0.004, zero_point=c.w_zp)
+    ins = [x, wt]
+    if c.bias:
+        bd = rng.integers(-4000, 4000, c.cout).astype(np.int32)
+        bscale = [float(np.float32(c.in_q[0]) * np.float32(v)) for v in ws]
+        if c.per_channel:
+            ins.append(b.const(f"b{i}", bd, scale=bscale, zero_point=[0] * c.cout))
+        else:
+            ins.append(b.const(f"b{i}", bd, scale=bscale[0], zero_point=0))
+    if c.k is None:
+        y = b.tensor(
+            f"y{i}",
+            [math.prod(c.in_shape) // cin, c.cout],
+            "int8",
+            scale=c.out_q[0],
+            zero_point=c.out_q[1],
+        )
+        opts = options("FullyConnectedOptionsT", fusedActivationFunction=c.act)
+        b.op("FULLY_CONNECTED", ins, [y], opts, version=5)
+        return x, y
+    n, h, w, _ = c.in_shape
+    if c.padding == s.Padding.SAME:
+        oh, ow = -(-h // c.stride[0]), -(-w // c.stride[1])
+    else:
+        oh = (h - (c.k[0] - 1) * c.dilation[0] - 1) // c.stride[0] + 1
+        ow = (w - (c.k[1] - 1) * c.dilation[1] - 1) // c.stride[1] + 1
+    y = b.tensor(f"y{i}", [n, oh, ow, c.cout], "int8", scale=c.out_q[0], zero_point=c.out_q[1])
+    opts = options(
+        "Conv2DOptionsT",
+        padding=c.padding,
+        strideH=c.stride[0],
+        strideW=c.stride[1],
+        dilationHFactor=c.dilation[0],
+        dilationWFactor=c.dilation[1],
+        fusedActivationFunction=c.act,
+    )
+    b.op("CONV_2D", ins, [y], opts, version=3)
+    return x, y
+
+
+def _model(cases: list[Case], seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    b = TFLiteBuilder()
+    xs, ys = zip(*(_add_case(b, i, c, rng) for i, c in enumerate(cases)), strict=True)
+    return b.build(list(xs), list(ys))
+
+
+CONV_CASES = [
+    # generic: Cin 3 (K = 27: scalar im2col and a K % 4 tail), odd Cout, stride 2, odd pixels
+    Case((1, 9, 7, 3), 5, (3, 3), stride=(2, 2), act=ACT.RELU6),
+    # Cin 8 (SXTAB16 im2col), dilation, per-tensor, VALID
+    Case((1, 8, 9, 8), 7, (3, 3), dilation=(2, 1), padding=s.Padding.VALID, per_channel=False),
+    # the kws first layer's shape: Cin 1, 10x4 window, stride 2
+    Case((1, 13, 6, 1), 6, (5, 4), stride=(2, 2), act=ACT.RELU),
+    # batch 2, RELU_N1_TO_1, rectangular stride (LiteRT's int8 conv needs a bias)
+    Case((2, 5, 6, 4), 3, (2, 3), stride=(1, 2), act=ACT.RELU_N1_TO_1),
+    # groups (portable loop inside the DSP build)
+    Case((1, 5, 5, 8), 4, (3, 3), groups=2),
+    # extremes: x - zp = +255 (zp -128), weights -128/127, K = 3*3*64 = 576
+    Case((1, 4, 4, 64), 6, (3, 3), in_q=(0.02, -128), out_q=(0.9, 0), extreme_weights=True),
+    # x - zp = -255 (zp 127)
+    Case((1, 3, 5, 12), 5, (3, 3), in_q=(0.02, 127), out_q=(0.9, -3), extreme_weights=True),
+    # 1x1: Cin 12, odd Cout and odd pixel count, RELU_N1_TO_1
+    Case((1, 3, 5, 12), 9, (1, 1), act=ACT.RELU_N1_TO_1),
+    # 1x1: Cin 7 (tail), Cout 4, batch 3, per-tensor
+    Case((3, 2, 2, 7), 4, (1, 1), per_channel=False, act=ACT.RELU),
+    # 1x1 extremes, Cin 130, RELU6, 1 pixel
+    Case((1, 1, 1, 130), 3, (1, 1), in_q=(0.02, -128), out_q=(1.5, 5), extreme_weights=True),
+]
+
+FC_CASES = [
+    Case((3, 37), 11, per_channel=False, w_zp=-7, act=ACT.RELU),
+    Case((2, 16), 2, per_channel=True, act=ACT.RELU6),
+    Case((1, 640), 9, per_channel=True, in_q=(0.02, -128), out_q=(0.7, 2), extreme_weights=True),
+    Case((4, 5), 1, per_channel=False, w_zp=5, bias=False, act=ACT.RELU_N1_TO_1),
+    Case((1, 130), 7, per_channel=False, in_q=(0.02, 127), out_q=(0.6, 0), extreme_weights=True),
+]
+
+
+def _inputs(code: GeneratedCode, rng: np.random.Generator, kind: str) -> list[np.ndarray]:
+    out = []
+    for io in code.inputs:
+        shape = io.tensor.shape
+        if kind == "min":
+            out.append(np.full(shape, -128, np.int8))
+        elif kind == "max":
+            out.append(np.full(shape, 127, np.int8))
+        else:
+            out.append(rng.integers(-128, 128, shape).astype(np.int8))
+    return out
+
+
+def _check_dsp_and_portable(cases: list[Case], tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "dsp.tflite"
+    path.write_bytes(_model(cases, seed))
+    code = generate(path, name="dsp")
+    it = litert_reference(path)
+    dsp = build_elf(code, "cortex-m4")
+    portable = build_elf(code, "cortex-m4", extra_cflags=["-DMCU_PORTABLE"])
+    rng = np.random.default_rng(seed)
+    for kind in ("random", "random", "min", "max"):
+        xs = _inputs(code, rng, kind)
+        want = litert_run(it, xs)
+        got_dsp = run_elf(dsp, "cortex-m4", xs, runs=1)
+        got_portable = run_elf(portable, "cortex-m4", xs, runs=1)
+        for i, w in enumerate(want):
+            np.testing.assert_array_equal(got_dsp.outputs[i], w, err_msg=f"DSP case {i} {kind}")
+            np.testing.assert_array_equal(got_portable.outputs[i], w, err_msg=f"case {i} {kind}")
+        # the DSP build really runs other code (and faster)
+        assert got_dsp.instructions[0] < got_portable.instructions[0]
+
+
+@pytest.mark.qemu
+@pytest.mark.ref
+def test_conv_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path) -> None:
+    _check_dsp_and_portable(CONV_CASES, tmp_path, seed=1)
