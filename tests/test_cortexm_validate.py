@@ -4,7 +4,8 @@ bit-exact with the reference runtime (LiteRT BUILTIN_REF) on the example model, 
 MLPerf Tiny models and two more corpus models; per-layer data comes from the core; errors
 (missing tools, too big for the board, time limit) are clear.
 
-CI cost: every (model, core) pair runs 2 random samples through one QEMU run; the generated
+CI cost: every (model, core) pair runs 2 random samples through one QEMU run (with the observer:
+every layer output is compared with the host's too); the generated
 code, the host build, the host outputs and the reference outputs are shared by the four cores
 of a model."""
 
@@ -140,7 +141,7 @@ class Case:
     """What the four cores of one model share: the code, the inputs, the host's outputs and
     observations, the reference."""
 
-    def __init__(self, path: Path, per_layer: bool) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.graph = optimize(load_model(path))
         self.code = generate_code(self.graph, path.stem.replace("-", "_"), path.name)
@@ -150,7 +151,7 @@ class Case:
             for k in range(SAMPLES)
         ]
         host = HostModel(self.code, build(self.code))
-        self.host = [host.run(xs, per_layer) for xs in self.samples]
+        self.host = [host.run(xs, True) for xs in self.samples]
         self.reference = tflite_reference(path)
 
 
@@ -161,7 +162,7 @@ def _case(key: str) -> Case:
     if key not in _CASES:
         rel = MODELS[key]
         path = EXAMPLE if rel is None else corpus_model(rel)
-        _CASES[key] = Case(path, per_layer=key == "example")
+        _CASES[key] = Case(path)
     return _CASES[key]
 
 
@@ -182,16 +183,14 @@ def _assert_same(host: list[np.ndarray], target: list[np.ndarray], what: str) ->
 )
 def test_same_as_host_and_bit_exact(arm_tools: None, require_cc: str, key: str, core: str) -> None:
     case = _case(key)
-    observe = key == "example"
     run_c = c_runner(core, case.code, case.graph, case.inputs)
     assert isinstance(run_c, CortexMRunner)
     for k, xs in enumerate(case.samples):
-        outs, seen = run_c(xs, observe)
+        outs, seen = run_c(xs, True)
         host_outs, host_seen = case.host[k]
         _assert_same(host_outs, outs, f"{key} on {core}, sample {k}, outputs")
-        if observe:
-            assert len(seen) == len(case.code.observations) > 0
-            _assert_same(host_seen, seen, f"{key} on {core}, sample {k}, observations")
+        assert len(seen) == len(case.code.observations) > 0
+        _assert_same(host_seen, seen, f"{key} on {core}, sample {k}, every layer output")
     assert run_c.qemu_runs == 1  # the whole batch in one boot
     rep = validate_code(
         case.graph,
@@ -299,6 +298,17 @@ def test_time_limit_names_model_and_target(
     x = [np.zeros(io.tensor.shape, io.tensor.dtype.np) for io in code.inputs]
     with pytest.raises(McuaiError, match=r"model 'digits' \(3 samples\) on cortex-m4 .*within 1 s"):
         run_validation(elf, code, "cortex-m4", [x, x, x], timeout=1.0)
+
+
+@pytest.mark.qemu
+def test_failing_run_reports_exit_status(
+    arm_tools: None, example: tuple[Graph, GeneratedCode]
+) -> None:
+    _, code = example
+    elf = build_elf(code, "cortex-m55", harness="int main(void)\n{\n    return 5;\n}\n")
+    x = [np.zeros(io.tensor.shape, io.tensor.dtype.np) for io in code.inputs]
+    with pytest.raises(McuaiError, match=r"cortex-m55 .*status 5: digits_run_io returned an error"):
+        run_validation(elf, code, "cortex-m55", [x], timeout=30)
 
 
 @pytest.mark.qemu
