@@ -4,10 +4,11 @@ validated by ``mcuai validate`` must be bit-exact with ONNX Runtime's integer pa
 Four tiny float models (:mod:`helpers.onnx_models`: a CNN with a residual Add, a
 depthwise-separable net, an MLP with Gemm and MatMul, a CNN with Erf in the middle, which stays
 float between two quantized islands) are quantized with seeded random calibration data in every
-combination of QDQ / QOperator, int8 / uint8 activations, per-channel / per-tensor weights (int8,
-the tool's default), then validated on 10 random inputs against ONNX Runtime (CPU, default
-optimizations). The assertion is exactness of every output: integer outputs equal, float outputs
-(the model's final DequantizeLinear) equal.
+combination of QDQ / QOperator; int8 activations and weights, uint8 activations with int8
+weights, or uint8 activations and weights; per-channel / per-tensor weights (48 models), then
+validated on 10 random inputs against ONNX Runtime (CPU, default optimizations). The assertion is
+exactness of every output: integer outputs equal, float outputs (the model's final
+DequantizeLinear) equal.
 
 Cases that fail today because a kernel or an ONNX Runtime rule is missing are marked
 ``xfail(strict=True)`` with the op that differs and by how much (:data:`XFAIL`), so the marker
@@ -37,7 +38,7 @@ MODELS = {
     "fmid": om.tiny_float_middle,
 }
 FORMATS = ("qdq", "qoperator")
-ACTIVATIONS = ("int8", "uint8")
+ACTIVATIONS = ("int8", "uint8", "uint8w")  # uint8w: uint8 activations and uint8 weights
 GRANULARITY = ("pc", "pt")  # per-channel, per-tensor weights
 
 _REQ = (
@@ -51,6 +52,20 @@ _ERF = "no float32 kernel for Erf (ONNX 'erf' has an IR op but no lowering)"
 def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
     t: dict[str, tuple[type[BaseException], str]] = {}
     for fmt, g in itertools.product(FORMATS, GRANULARITY):
+        for u in ("uint8", "uint8w"):
+            t[f"cnn-{fmt}-{u}-{g}"] = (
+                UnsupportedError,
+                _U8.format(ops="conv2d, add, mean, fully_connected"),
+            )
+            t[f"dws-{fmt}-{u}-{g}"] = (
+                UnsupportedError,
+                _U8.format(ops="conv2d, depthwise_conv2d"),
+            )
+            t[f"mlp-{fmt}-{u}-{g}"] = (UnsupportedError, _U8.format(ops="fully_connected"))
+            t[f"fmid-{fmt}-{u}-{g}"] = (
+                UnsupportedError,
+                _ERF + "; " + _U8.format(ops="conv2d"),
+            )
         t[f"cnn-{fmt}-int8-{g}"] = (
             AssertionError,
             _REQ.format(op="conv2d", layer="conv1")
@@ -58,14 +73,7 @@ def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
             "once conv2d and add follow ORT (QLinearGlobalAveragePool's rounding)",
         )
         t[f"dws-{fmt}-int8-{g}"] = (AssertionError, _REQ.format(op="conv2d", layer="pw1"))
-        t[f"cnn-{fmt}-uint8-{g}"] = (
-            UnsupportedError,
-            _U8.format(ops="conv2d, add, mean, fully_connected"),
-        )
-        t[f"dws-{fmt}-uint8-{g}"] = (UnsupportedError, _U8.format(ops="conv2d, depthwise_conv2d"))
-        t[f"mlp-{fmt}-uint8-{g}"] = (UnsupportedError, _U8.format(ops="fully_connected"))
         t[f"fmid-{fmt}-int8-{g}"] = (UnsupportedError, _ERF)
-        t[f"fmid-{fmt}-uint8-{g}"] = (UnsupportedError, _ERF + "; " + _U8.format(ops="conv2d"))
     return t
 
 
@@ -137,7 +145,10 @@ def test_quantized_model_is_bit_exact(
     f, calib = float_models[model]
     q = tmp_path / f"{model}_{fmt}_{act}_{gran}.onnx"
     args = ["quantize", "-m", str(f), "--calib", str(calib), "-o", str(q), "--format", fmt]
-    args += ["--activation-type", act] + (["--per-tensor"] if gran == "pt" else [])
+    args += ["--activation-type", act.removesuffix("w")]
+    args += (["--weight-type", "uint8"] if act == "uint8w" else []) + (
+        ["--per-tensor"] if gran == "pt" else []
+    )
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     assert q.exists()
