@@ -21,6 +21,7 @@ from mcuai.frontends.tflite import import_tflite
 from mcuai.frontends.tflite.reader import load_bytes
 from mcuai.ir.graph import Graph
 from mcuai.lower.lowering import lower_node
+from mcuai.lower.ort import mark_ort_float
 from mcuai.lower.program import Call
 from mcuai.memory.liveness import plan_memory
 from mcuai.memory.pools import Pool, PoolFitError, load_pools
@@ -42,13 +43,19 @@ def load_model(path: str | Path, *, io_layout: str = "model") -> Graph:
     data = load_bytes(p)
     if len(data) >= 8 and data[4:8] == b"TFL3":
         return import_tflite(p, data)
-    if p.suffix.lower() == ".onnx":
-        return import_onnx(p, data, io_layout)
+    if p.suffix.lower() == ".onnx" or (p.suffix.lower() != ".tflite" and looks_like_onnx(data)):
+        return _mark_ort_float(import_onnx(p, data, io_layout), data)
     if p.suffix.lower() == ".tflite":
         return import_tflite(p, data)  # reports the missing TFL3 identifier precisely
-    if looks_like_onnx(data):
-        return import_onnx(p, data, io_layout)
     raise ModelError(f"{p}: not a TFLite model (no TFL3 file identifier) nor an ONNX model")
+
+
+def _mark_ort_float(graph: Graph, data: bytes) -> Graph:
+    """The layers ONNX Runtime leaves in float (DQ -> float op -> Q) get its float rule
+    (:func:`mcuai.lower.ort.mark_ort_float`)."""
+    import onnx
+
+    return mark_ort_float(graph, onnx.load_from_string(data))
 
 
 def optimize(graph: Graph) -> Graph:
@@ -135,8 +142,13 @@ def generate(
     outputs_in_arena: bool = True,
     alignment: int = 16,
     memory_pools: str | Path | Sequence[Pool] | None = None,
+    requant: str = "float",
 ) -> GeneratedCode:
     """Generate C code for ``model``; write it to ``out_dir`` (atomically) when given.
+
+    ``requant`` (ONNX models): ``"float"`` reproduces ONNX Runtime's float requantization
+    bit for bit (needs an FPU to be fast); ``"fixed-point"`` uses integer-only kernels
+    (TFLite-style multipliers, close to but not bit-exact with ONNX Runtime).
 
     With ``memory_pools`` (a pool file or :class:`~mcuai.memory.pools.Pool` list) the
     activations are placed across the pools and every API function takes the pool table;
@@ -147,12 +159,16 @@ def generate(
     if name is not None and cname != name:
         raise UsageError(f"--name '{name}' is not a C identifier (try '{cname}')")
     graph = optimize(load_model(p))
-    code = generate_code(graph, cname, p.name, alignment, inputs_in_arena, outputs_in_arena, pools)
+    code = generate_code(
+        graph, cname, p.name, alignment, inputs_in_arena, outputs_in_arena, pools, requant
+    )
     options: dict[str, Any] = {
         "inputs_in_arena": inputs_in_arena,
         "outputs_in_arena": outputs_in_arena,
         "alignment": alignment,
     }
+    if requant != "float":
+        options["requant"] = requant
     if pools:
         options["memory_pools"] = [asdict(pl) for pl in pools]
     code.files[MANIFEST] = manifest(code, p.name, options)

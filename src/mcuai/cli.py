@@ -58,6 +58,19 @@ def _memory_pool_option(f: F) -> F:
     )(f)
 
 
+def _requant_option(f: F) -> F:
+    """``--requant float|fixed-point`` of generate and validate (ONNX models)."""
+    return click.option(
+        "--requant",
+        type=click.Choice(["float", "fixed-point"]),
+        default="float",
+        show_default=True,
+        help="ONNX models: 'float' reproduces ONNX Runtime's float requantization bit for bit; "
+        "'fixed-point' uses integer-only kernels for cores without an FPU (validate reports "
+        "the difference).",
+    )(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mcuai")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -195,6 +208,7 @@ def analyze(
     help="Byte alignment of every buffer in the arena (power of two).",
 )
 @_memory_pool_option
+@_requant_option
 def generate(
     model: Path,
     out_dir: Path,
@@ -204,6 +218,7 @@ def generate(
     no_outputs_in_arena: bool,
     alignment: int,
     memory_pool: Path | None,
+    requant: str,
 ) -> None:
     """Write static C99 code for a model: API header, network, weights, kernels, build files."""
     from mcuai import api
@@ -220,6 +235,7 @@ def generate(
         outputs_in_arena=not no_outputs_in_arena,
         alignment=alignment,
         memory_pools=memory_pool,
+        requant=requant,
     )
     out = _stdout()
     kernels = sorted(
@@ -287,6 +303,7 @@ def generate(
     default=None,
     help="Also write the report as JSON.",
 )
+@_requant_option
 def validate(
     model: Path,
     vi: Path | None,
@@ -296,12 +313,13 @@ def validate(
     per_layer: bool,
     target: str,
     json_path: Path | None,
+    requant: str,
 ) -> None:
     """Run the generated C and the original model on the same inputs and compare them."""
     from mcuai.report.validate_console import print_validation
     from mcuai.validate.run import validate_model
 
-    report = validate_model(model, vi, vo, batches, seed, per_layer, target)
+    report = validate_model(model, vi, vo, batches, seed, per_layer, target, requant=requant)
     print_validation(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())

@@ -16,6 +16,7 @@ from mcuai.codegen.emit import GeneratedCode, emit
 from mcuai.errors import UsageError
 from mcuai.ir.graph import Graph
 from mcuai.lower.lowering import lower_graph
+from mcuai.lower.ort import set_requant
 from mcuai.memory.liveness import plan_memory
 from mcuai.memory.pools import Pool
 from mcuai.passes import in_place, uint8_to_int8
@@ -31,9 +32,13 @@ def generate_code(
     inputs_in_arena: bool = True,
     outputs_in_arena: bool = True,
     pools: Sequence[Pool] = (),
+    requant: str = "float",
 ) -> GeneratedCode:
     """Lower, plan memory (one arena, or across ``pools``: raises
-    :class:`~mcuai.memory.pools.PoolFitError` when the activations do not fit) and emit."""
+    :class:`~mcuai.memory.pools.PoolFitError` when the activations do not fit) and emit.
+    ``requant`` (ONNX models): ``"float"`` = ONNX Runtime's float requantization (bit-exact),
+    ``"fixed-point"`` = integer-only kernels (:func:`mcuai.lower.ort.set_requant`)."""
+    graph = set_requant(graph, requant)
     graph = uint8_to_int8.run(graph)  # uint8 tensors stored as int8 (in place, I/O kept uint8)
     graph = in_place.run(graph)  # again: the rewrite gives uint8 layers their int8 kernels
     program = lower_graph(graph)

@@ -6,6 +6,7 @@ from mcuai.errors import UnsupportedError
 from mcuai.ir.graph import Graph
 from mcuai.ir.node import Node
 from mcuai.lower.float_kernels import lower_float
+from mcuai.lower.ort import lower_ort
 from mcuai.lower.program import Call, Layer, Program
 from mcuai.lower.uint8 import check_not_mixed
 from mcuai.ops import get_op
@@ -13,10 +14,13 @@ from mcuai.ops import get_op
 
 def lower_node(node: Node) -> list[Call]:
     """Kernel calls of one node: the float32 kernels for float nodes of compute ops (float
-    fallback and float models, :mod:`mcuai.lower.float_kernels`), else the op's own ``lower``
-    (integer kernels, views, data movement, conversions)."""
+    fallback and float models, :mod:`mcuai.lower.float_kernels`), the ONNX Runtime-rule
+    kernels for ONNX nodes whose ORT arithmetic differs from TFLite's (:mod:`mcuai.lower.ort`),
+    else the op's own ``lower`` (integer kernels, views, data movement, conversions)."""
     check_not_mixed(node)  # uint8 and int8 in one TFLite layer (passes/uint8_to_int8)
     calls = lower_float(node)
+    if calls is None:
+        calls = lower_ort(node)
     return calls if calls is not None else get_op(node.op).lower(node)
 
 

@@ -5,6 +5,11 @@ For a quantized output with scale ``s`` and zero point ``z`` this follows TFLite
 then NONE -> [qmin, qmax], RELU -> [max(qmin, q(0)), qmax], RELU6 -> [max(qmin, q(0)),
 min(qmax, q(6))], RELU_N1_TO_1 -> [max(qmin, q(-1)), min(qmax, q(1))]. Float outputs keep the
 real range. The activation itself stays in the attributes for reports (``conv2d+relu6``).
+
+ONNX nodes (``numerics`` "onnxruntime" or "onnxruntime-float") round as ONNX Runtime's
+QuantizeLinear does: ``q(f) = z + round_half_to_even(f / s)`` (float32 division). Relu/Clip
+followed by QuantizeLinear compute ``Q(clip(x))``; quantization is monotonic, so that equals
+the quantized value clamped to ``[Q(lo), Q(hi)]`` -- with Q's own rounding.
 """
 
 from __future__ import annotations
@@ -23,15 +28,21 @@ def _round_half_away(x: np.float32) -> int:
     return int(math.copysign(math.floor(abs(float(x)) + 0.5), float(x)))
 
 
-def quantized_clamp(act: Activation, out: Tensor) -> Clamp:
-    """Integer clamp range of ``act`` on the quantized tensor ``out``."""
+def _round_half_even(x: np.float32) -> int:
+    return int(np.rint(np.float64(x)))
+
+
+def quantized_clamp(act: Activation, out: Tensor, half_even: bool = False) -> Clamp:
+    """Integer clamp range of ``act`` on the quantized tensor ``out`` (``half_even``: ONNX
+    Runtime's rounding of ``f / s``, else TFLite's half away from zero)."""
     assert out.quant is not None
     qmin, qmax = out.dtype.qmin, out.dtype.qmax
     s = np.float32(out.quant.scalar_scale())
     z = out.quant.scalar_zero_point()
 
     def q(f: float) -> int:
-        return z + _round_half_away(np.float32(f) / s)
+        r = np.float32(np.float32(f) / s)
+        return z + (_round_half_even(r) if half_even else _round_half_away(r))
 
     lo_r, hi_r = act.real_range()
     lo = qmin if math.isinf(lo_r) else max(qmin, q(lo_r))
@@ -46,7 +57,8 @@ def run(graph: Graph) -> Graph:
             continue
         out = n.output
         if out.dtype.is_integer and out.quant is not None and not out.quant.per_axis:
-            clamp = quantized_clamp(act, out)
+            ort = n.numerics in ("onnxruntime", "onnxruntime-float")
+            clamp = quantized_clamp(act, out, half_even=ort)
         else:
             lo, hi = act.real_range()
             clamp = Clamp(lo, hi)

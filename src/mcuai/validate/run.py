@@ -395,10 +395,12 @@ def validate_model(
     target: str = "host",
     progress: bool = True,
     code_hook: Callable[[GeneratedCode], None] | None = None,
+    requant: str = "float",
 ) -> ValidationReport:
     """The whole ``mcuai validate``; ``target`` is ``host`` or an emulated Cortex-M core
     (:mod:`mcuai.validate.targets`). ``code_hook`` may edit the generated files
-    before compilation (tests use it to corrupt a layer on purpose)."""
+    before compilation (tests use it to corrupt a layer on purpose). ``requant`` (ONNX
+    models): ``"fixed-point"`` validates the integer-only kernels (``--requant``)."""
     from mcuai.api import load_model, optimize
     from mcuai.codegen.cnames import c_identifier
     from mcuai.codegen.generate import generate_code
@@ -413,7 +415,7 @@ def validate_model(
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     graph = optimize(load_model(model))
-    code = generate_code(graph, c_identifier(model.stem), model.name)
+    code = generate_code(graph, c_identifier(model.stem), model.name, requant=requant)
     seconds["generate"] = round(time.perf_counter() - t0, 3)
     if code_hook is not None:
         code_hook(code)

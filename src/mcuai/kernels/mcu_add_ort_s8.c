@@ -1,0 +1,53 @@
+/*
+ * mcu_add_ort_s8 - int8 element-wise Add with ONNX Runtime's arithmetic; either operand may be
+ * a single element broadcast over the other (size_a or size_b == 1), otherwise both have
+ * `size` elements. Two rules, chosen at generation time as ORT's graph optimizer chooses:
+ *
+ * fused = 1: QLinearAdd (com.microsoft; what ORT makes of DQ -> Add -> Q), MLAS AVX2 kernel
+ *   (MlasQLinearAddKernelAvx2Helper, the kernel ORT runs on x86-64 with AVX2):
+ *     r   = fmaf(a, ratio_a, fmaf(b, ratio_b, fixed))     two fused multiply-adds, float32
+ *     out = saturate(round_half_to_even(r))               (cvtps2dq, then saturating packs)
+ *   ratio_a = s_a / s_y, ratio_b = s_b / s_y, fixed = (float)zp_y - (ratio_a*zp_a + ratio_b*zp_b),
+ *   all float32, computed at generation time (mcuai.lower.ort). A broadcast operand is folded
+ *   into `fixed` by ORT (fixed += a * ratio_a, float32 multiply then add), as here.
+ * fused = 0: the float ops ORT keeps when it does not fuse (DequantizeLinear, Add, QuantizeLinear):
+ *     fa  = (float)(a - zp_a) * s_a,  fb = (float)(b - zp_b) * s_b      (MLAS dequantize)
+ *     out = saturate(round_half_to_even((fa + fb) / s_y) + zp_y)       (MLAS QuantizeLinear)
+ * Both clamp to [act_min, act_max]. No integer overflow: all arithmetic after the int8 loads
+ * is float32 on values below 2^16.
+ */
+#include "mcu_add_ort_s8.h"
+
+void mcu_add_ort_s8(const mcu_add_ort_params *p, int32_t size_a, const int8_t *a,
+                    int32_t size_b, const int8_t *b, int32_t size, int8_t *out)
+{
+    int32_t i;
+    if (p->fused) {
+        float fixed = p->fixed;
+        if (size_a == 1) {
+            fixed = fixed + (float)a[0] * p->ratio_a;
+        } else if (size_b == 1) {
+            fixed = fixed + (float)b[0] * p->ratio_b;
+        }
+        for (i = 0; i < size; ++i) {
+            float r;
+            if (size_a == 1) {
+                r = fmaf((float)b[i], p->ratio_b, fixed);
+            } else if (size_b == 1) {
+                r = fmaf((float)a[i], p->ratio_a, fixed);
+            } else {
+                r = fmaf((float)a[i], p->ratio_a, fmaf((float)b[i], p->ratio_b, fixed));
+            }
+            out[i] = (int8_t)mcu_ort_saturate(r, 0, p->act_min, p->act_max);
+        }
+        return;
+    }
+    for (i = 0; i < size; ++i) {
+        const int32_t qa = a[size_a == 1 ? 0 : i];
+        const int32_t qb = b[size_b == 1 ? 0 : i];
+        const float fa = (float)(qa - p->zp_a) * p->scale_a;
+        const float fb = (float)(qb - p->zp_b) * p->scale_b;
+        out[i] = (int8_t)mcu_ort_saturate((fa + fb) / p->scale_y, p->zp_y, p->act_min,
+                                          p->act_max);
+    }
+}

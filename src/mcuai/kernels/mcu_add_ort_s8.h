@@ -1,0 +1,18 @@
+#ifndef MCU_ADD_ORT_S8_H
+#define MCU_ADD_ORT_S8_H
+#include "mcu_requant_ort.h"
+
+/* Quantized Add with ONNX Runtime's arithmetic. */
+typedef struct {
+    int32_t fused;      /* 1: QLinearAdd (MLAS, FMA), 0: DequantizeLinear, float Add, QuantizeLinear */
+    float ratio_a;      /* s_a / s_y (fused) */
+    float ratio_b;      /* s_b / s_y (fused) */
+    float fixed;        /* (float)zp_y - (ratio_a * zp_a + ratio_b * zp_b) (fused) */
+    float scale_a, scale_b, scale_y; /* float path */
+    int32_t zp_a, zp_b, zp_y;        /* float path */
+    int32_t act_min, act_max;
+} mcu_add_ort_params;
+
+void mcu_add_ort_s8(const mcu_add_ort_params *p, int32_t size_a, const int8_t *a,
+                    int32_t size_b, const int8_t *b, int32_t size, int8_t *out);
+#endif

@@ -1,0 +1,468 @@
+"""Lowering of ONNX nodes with ONNX Runtime's arithmetic (``Node.numerics == "onnxruntime"``).
+
+ONNX Runtime (CPU execution provider, default graph optimizations) turns ``DequantizeLinear ->
+op -> QuantizeLinear`` groups into integer operators (QLinearConv, QGemm, QLinearAdd,
+QLinearAveragePool, ...) whose requantization is float32 arithmetic, not TFLite's fixed point.
+This module computes, once at generation time, the float32 constants exactly as ORT computes
+them, and picks the ``mcu_*_ort_*`` kernels that reproduce ORT's integer results bit for bit
+(each kernel's header states its rule; ``docs/kernels.md`` has the table):
+
+====================  =========================================================================
+conv2d                QLinearConv: ``acc = bias + sum (x - zp_x) * (w - zp_w)`` (int32),
+depthwise_conv2d      ``y = sat(rne((float)acc * M[c]) + zp_y)`` with
+                      ``M[c] = f32(f32(s_x * s_w[c]) / s_y)`` (``ComputeOutputScale``)
+fully_connected       QGemm / QLinearMatMul: same, ``M[c] = f32(f32(f32(alpha * s_a) * s_b[c])
+                      / s_y)`` (alpha = 1 after import)
+avg_pool2d            global window: ``sat(rne((float)(sum x - zp_x*N) * f32(s_x / f32(s_y *
+                      N))) + zp_y)``; other windows: float dequantize, float sum, divide, then
+                      ``nearbyintf(avg / s_y + zp_y)``
+add                   QLinearAdd (MLAS AVX2): ``rne(fma(a, s_a/s_y, fma(b, s_b/s_y, fixed)))``
+                      with ``fixed = zp_y - (s_a/s_y * zp_a + s_b/s_y * zp_b)`` in float32
+quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
+====================  =========================================================================
+
+``rne`` is round half to even. With ``--requant fixed-point`` (cores without an FPU) the ONNX
+nodes are relabelled :data:`FIXED_POINT_NUMERICS` and lowered with the TFLite-style integer
+kernels instead; ``validate`` then reports the difference from ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuai import ops as _ops  # noqa: F401  (the op registry first: conv_common <-> ops cycle)
+from mcuai.ir.dtypes import DType
+from mcuai.ir.graph import Graph
+from mcuai.ir.node import Node
+from mcuai.ir.tensor import Tensor
+from mcuai.lower.context import const_or_null, dims4, hw, scale_of, unsupported, zp_of
+from mcuai.lower.conv_common import bias_values, clamp_of, dims_struct
+from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+
+#: ``Node.numerics`` of ONNX nodes: ONNX Runtime's float requantization (bit-exact kernels).
+ORT_NUMERICS = "onnxruntime"
+
+#: ``Node.numerics`` of ONNX nodes that ONNX Runtime does *not* fuse (its graph optimizer keeps
+#: ``DequantizeLinear -> float op -> QuantizeLinear``; see :func:`ort_float_nodes`).
+ORT_FLOAT_NUMERICS = "onnxruntime-float"
+
+#: ``Node.numerics`` of ONNX nodes lowered with the integer-only (TFLite-style, fixed-point
+#: multiplier) kernels: ``--requant fixed-point``.
+FIXED_POINT_NUMERICS = "onnxruntime-fixed-point"
+
+#: Values of the ``--requant`` option.
+REQUANT_MODES = ("float", "fixed-point")
+
+f32 = np.float32
+
+#: The unit holding the shared helpers (mcu_requant_ort.h) every ORT kernel includes.
+_REQ = "mcu_requant_ort"
+
+
+def set_requant(graph: Graph, requant: str) -> Graph:
+    """Apply the ``--requant`` choice: ``"float"`` (default) keeps ORT's arithmetic;
+    ``"fixed-point"`` relabels every ONNX Runtime node :data:`FIXED_POINT_NUMERICS` (the op
+    lowerings then choose their integer-only kernels)."""
+    if requant not in REQUANT_MODES:
+        raise ValueError(f"--requant must be one of {', '.join(REQUANT_MODES)}, not '{requant}'")
+    if requant == "fixed-point":
+        for n in graph.nodes:
+            if n.numerics in (ORT_NUMERICS, ORT_FLOAT_NUMERICS):
+                n.numerics = FIXED_POINT_NUMERICS
+    return graph
+
+
+def rne(x: np.ndarray | float) -> np.ndarray:
+    """Round half to even (numpy's ``rint``), as ORT's ``nearbyintf`` / ``cvtps2dq``."""
+    return np.asarray(np.rint(np.asarray(x)))
+
+
+def conv_scales(s_x: float, s_w: np.ndarray, s_y: float) -> np.ndarray:
+    """QLinearConv's ``output_scales[c] = X_scale * W_scale[c] / Y_scale`` in float32, left to
+    right (each operation rounded to float32)."""
+    prod = (f32(s_x) * np.asarray(s_w, np.float32).reshape(-1)).astype(np.float32)
+    return (prod / f32(s_y)).astype(np.float32)
+
+
+def gemm_scales(s_a: float, s_b: np.ndarray, s_y: float, alpha: float = 1.0) -> np.ndarray:
+    """QGemm's ``alpha * a_scale * b_scale[c] / y_scale`` in float32, left to right."""
+    a = f32(f32(alpha) * f32(s_a))
+    prod = (a * np.asarray(s_b, np.float32).reshape(-1)).astype(np.float32)
+    return (prod / f32(s_y)).astype(np.float32)
+
+
+def global_pool_scale(s_x: float, s_y: float, n: int) -> np.float32:
+    """``ScaleInput / (ScaleOutput * (float)ImageSize)`` of MlasQLinearGlobalAveragePool."""
+    return f32(f32(s_x) / f32(f32(s_y) * f32(n)))
+
+
+def add_constants(
+    s_a: float, zp_a: int, s_b: float, zp_b: int, s_y: float, zp_y: int
+) -> tuple[np.float32, np.float32, np.float32]:
+    """``(ratio_a, ratio_b, fixed)`` of MLAS's QLinearAdd kernel, float32:
+    ``ratio = s / s_y``; ``fixed = (float)zp_y - (ratio_a * zp_a + ratio_b * zp_b)`` where the
+    inner expression is compiled (gcc, -mfma, default contraction) as
+    ``fma(ratio_b, zp_b, ratio_a * zp_a)``. Checked against ORT 1.32 (tests/test_onnx_numerics)."""
+    ra = f32(f32(s_a) / f32(s_y))
+    rb = f32(f32(s_b) / f32(s_y))
+    prod_a = f32(ra * f32(zp_a))
+    # fma(rb, zp_b, prod_a): exact product then one rounding (float64 holds it exactly)
+    inner = f32(float(rb) * float(zp_b) + float(prod_a))
+    fixed = f32(f32(zp_y) - inner)
+    return ra, rb, fixed
+
+
+def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
+    """``mcu_quant_ort`` {scale, step, weights_offset}."""
+    per_channel = scales.size > 1
+    return Struct(
+        "mcu_quant_ort",
+        [
+            ("scale", CArray("scale", scales.astype(np.float32), "ORT float32 requant scale")),
+            ("step", 1 if per_channel else 0),
+            ("weights_offset", weights_offset),
+        ],
+    )
+
+
+def _weights(node: Node, w: Tensor, channels: int) -> tuple[np.ndarray, int]:
+    """Weight scales (1 or ``channels``) and ``-zp_w``: ORT needs one zero point for every
+    channel (QLinearConv enforces it; per-column zero points of QGemm are refused here)."""
+    if w.data is None:
+        raise unsupported(node, "the weights must be a constant")
+    if w.dtype is not DType.INT8 or w.quant is None:
+        raise unsupported(node, f"{w.dtype.value} weights (quantized int8 expected)")
+    zps = np.unique(w.quant.zero_point.reshape(-1))
+    if zps.size != 1:
+        raise unsupported(node, "per-channel weight zero points that differ between channels")
+    scales = w.quant.scale.reshape(-1).astype(np.float32)
+    if scales.size not in (1, channels):
+        raise unsupported(node, f"{scales.size} weight scales for {channels} output channels")
+    return scales, -int(zps[0])
+
+
+def _int8_io(node: Node, *ts: Tensor) -> bool:
+    return all(t.dtype is DType.INT8 and t.quant is not None for t in ts)
+
+
+def _conv_params(node: Node, x: Tensor, y: Tensor, mult: int) -> Struct:
+    a = node.attrs
+    lo, hi = clamp_of(node, a.clamp)
+    return Struct(
+        "mcu_conv_params",
+        [
+            ("input_offset", -zp_of(node, x)),
+            ("output_offset", zp_of(node, y)),
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("dilation", hw(a.dilation)),
+            ("ch_mult", mult),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+
+
+def _lower_conv(node: Node, depthwise: bool) -> list[Call] | None:
+    x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+    if not _int8_io(node, x, y):
+        return None
+    cout = y.shape[-1]
+    scales, w_off = _weights(node, w, cout)
+    assert w.data is not None
+    bias_values(node, b, cout, (DType.INT32,))  # checks: constant int32 bias of cout values
+    m = conv_scales(scale_of(node, x), scales, scale_of(node, y))
+    mult = node.attrs.multiplier if depthwise else 1
+    if depthwise and mult * x.shape[-1] != cout:
+        raise unsupported(node, f"{cout} output channels for multiplier {mult}")
+    kernel = "mcu_dwconv2d_ort_s8" if depthwise else "mcu_conv2d_ort_s8"
+    args: list[Value] = [
+        _conv_params(node, x, y, mult),
+        quant_ort(node, m, w_off),
+        dims4(x),
+        TensorRef(x),
+        dims4(w),
+        CArray("weights", w.data.reshape(-1)),
+        const_or_null(node, b, "bias"),
+        dims4(y),
+        TensorRef(y, out=True),
+    ]
+    return [Call(kernel, (kernel, _REQ), args, comment="ONNX Runtime float requantization")]
+
+
+def _lower_fc(node: Node) -> list[Call] | None:
+    x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+    if not _int8_io(node, x, y):
+        return None
+    nout, nin = w.shape
+    scales, w_off = _weights(node, w, nout)
+    assert w.data is not None
+    if w.quant is not None and w.quant.per_axis and w.quant.axis != 0:
+        raise unsupported(node, "per-channel weights must be quantized along axis 0")
+    bias_values(node, b, nout, (DType.INT32,))
+    m = gemm_scales(scale_of(node, x), scales, scale_of(node, y))
+    lo, hi = clamp_of(node, node.attrs.clamp)
+    params = Struct(
+        "mcu_fc_ort_params",
+        [
+            ("input_offset", -zp_of(node, x)),
+            ("output_offset", zp_of(node, y)),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    batch = x.size // nin
+    args: list[Value] = [
+        params,
+        quant_ort(node, m, w_off),
+        dims_struct(batch, 1, 1, nin),
+        TensorRef(x),
+        dims_struct(nout, 1, 1, nin),
+        CArray("weights", w.data.reshape(-1)),
+        const_or_null(node, b, "bias"),
+        dims_struct(batch, 1, 1, nout),
+        TensorRef(y, out=True),
+    ]
+    return [Call("mcu_fc_ort_s8", ("mcu_fc_ort_s8", _REQ), args, comment="ORT QGemm rule")]
+
+
+def _lower_avg_pool(node: Node) -> list[Call] | None:
+    x, y = node.input(0), node.output
+    if not _int8_io(node, x, y):
+        return None
+    a = node.attrs
+    _, h, wd, _ = x.shape
+    is_global = tuple(a.kernel) == (h, wd) and not any(a.pads)
+    lo, hi = clamp_of(node, a.clamp)
+    s_x, s_y = scale_of(node, x), scale_of(node, y)
+    params = Struct(
+        "mcu_avgpool_ort_params",
+        [
+            ("global", int(is_global)),
+            ("input_zp", zp_of(node, x)),
+            ("output_zp", zp_of(node, y)),
+            ("input_scale", float(f32(s_x))),
+            ("output_scale", float(f32(s_y))),
+            ("scale", float(global_pool_scale(s_x, s_y, h * wd))),
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
+    args: list[Value] = [params, dims4(x), TensorRef(x), window, dims4(y), TensorRef(y, out=True)]
+    rule = "QLinearGlobalAveragePool" if is_global else "QLinearAveragePool (float)"
+    return [Call("mcu_avgpool2d_ort_s8", ("mcu_avgpool2d_ort_s8", _REQ), args, comment=rule)]
+
+
+def _lower_add(node: Node) -> list[Call] | None:
+    a_t, b_t, y = node.input(0), node.input(1), node.output
+    if not _int8_io(node, a_t, b_t, y):
+        return None
+    if a_t.size not in (y.size, 1) or b_t.size not in (y.size, 1):
+        raise unsupported(node, "ONNX Runtime Add with a broadcast other than a single element")
+    s_a, s_b, s_y = scale_of(node, a_t), scale_of(node, b_t), scale_of(node, y)
+    z_a, z_b, z_y = zp_of(node, a_t), zp_of(node, b_t), zp_of(node, y)
+    ra, rb, fixed = add_constants(s_a, z_a, s_b, z_b, s_y, z_y)
+    lo, hi = clamp_of(node, node.attrs.clamp)
+    fused = node.numerics == ORT_NUMERICS
+    params = Struct(
+        "mcu_add_ort_params",
+        [
+            ("fused", int(fused)),
+            ("ratio_a", float(ra)),
+            ("ratio_b", float(rb)),
+            ("fixed", float(fixed)),
+            ("scale_a", float(f32(s_a))),
+            ("scale_b", float(f32(s_b))),
+            ("scale_y", float(f32(s_y))),
+            ("zp_a", z_a),
+            ("zp_b", z_b),
+            ("zp_y", z_y),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    args: list[Value] = [
+        params,
+        a_t.size,
+        TensorRef(a_t),
+        b_t.size,
+        TensorRef(b_t),
+        y.size,
+        TensorRef(y, out=True),
+    ]
+    rule = "QLinearAdd" if fused else "DequantizeLinear, float Add, QuantizeLinear"
+    return [Call("mcu_add_ort_s8", ("mcu_add_ort_s8", _REQ), args, comment=rule)]
+
+
+def _lower_quantize(node: Node) -> list[Call] | None:
+    from mcuai.ops.quantize import affine_args
+
+    x, y = node.input(0), node.output
+    if x.dtype is not DType.FLOAT32 or y.dtype is not DType.INT8:
+        return None
+    args: list[Value] = [*affine_args(node, y), TensorRef(x), TensorRef(y, out=True)]
+    kernel = "mcu_quantize_ort_f32_s8"
+    return [Call(kernel, (kernel, _REQ), args, comment="QuantizeLinear, round half to even")]
+
+
+_LOWER = {
+    "conv2d": lambda n: _lower_conv(n, depthwise=False),
+    "depthwise_conv2d": lambda n: _lower_conv(n, depthwise=True),
+    "fully_connected": _lower_fc,
+    "avg_pool2d": _lower_avg_pool,
+    "add": _lower_add,
+    "quantize": _lower_quantize,
+}
+
+
+def lower_ort(node: Node) -> list[Call] | None:
+    """The ORT-rule kernel calls of an ONNX Runtime node, or ``None`` when the op (or this
+    type combination) computes the same integers under both rules and the op's own lowering
+    applies (views, data movement, max pooling, ...)."""
+    if node.numerics not in (ORT_NUMERICS, ORT_FLOAT_NUMERICS):
+        return None
+    fn = _LOWER.get(node.op)
+    return None if fn is None else fn(node)
+
+
+#: ONNX ops whose ``DQ -> op -> Q`` groups ONNX Runtime's CPU graph optimizer turns into an
+#: integer operator (``QDQSelectorActionTransformer``: QLinearConv, QGemm, QLinearMatMul,
+#: QLinearAdd/Mul, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
+#: QLinearLeakyRelu, QLinearConcat, QLinearSoftmax). Only these can be "not fused".
+_ORT_FUSABLE = {
+    "Conv",
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Mul",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Sigmoid",
+    "LeakyRelu",
+    "Concat",
+    "Softmax",
+}
+
+
+def ort_float_nodes(model: object) -> set[str]:
+    """Names of the ONNX nodes whose ``DQ -> op -> Q`` group ONNX Runtime (1.32, CPU, default
+    optimizations) leaves unfused, i.e. computes as float ops between DequantizeLinear and
+    QuantizeLinear.
+
+    The rule, as measured on ORT 1.32 with small models built for it (tests/test_onnx_numerics)
+    and the MLPerf Tiny QDQ models, and as its QDQ selectors state (``NodeGroup::
+    CanCreateNodeGroup``: "a target node input is the only consumer of each DQ"):
+
+    1. identical DequantizeLinear nodes (same input tensor, equal scale, zero point and axis) are
+       merged first (common subexpression elimination, level 1);
+    2. a target fuses only if each DequantizeLinear feeding it has exactly one consumer (the
+       target) and is not a graph output, and the QuantizeLinear feeding that DQ (if any) has
+       no other use (no other consumer, not a graph output);
+    3. and only if each of its outputs feeds exactly one QuantizeLinear whose output has exactly
+       one use (no graph output besides), a DequantizeLinear with at most one use (one
+       consumer node or one graph output). A Q -> DQ pair shared by two consumers, or also
+       read as a graph output, leaves the producer unfused too (measured: ORT then keeps the
+       producer in float; why is not visible in the selectors).
+
+    ``model`` is an ``onnx.ModelProto``.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    assert isinstance(model, onnx.ModelProto)
+    g = model.graph
+    consts: dict[str, np.ndarray] = {}
+    tensors = [(i.name, i) for i in g.initializer] + [
+        (n.output[0], a.t)
+        for n in g.node
+        if n.op_type == "Constant"
+        for a in n.attribute
+        if a.name == "value"
+    ]
+    for name, t in tensors:
+        try:
+            consts[name] = numpy_helper.to_array(t)
+        except Exception:  # external data not loaded: compared by name
+            continue
+
+    def const_key(name: str) -> object:
+        if name in consts:
+            v = consts[name]
+            return (str(v.dtype), v.shape, v.tobytes())
+        return ("tensor", name)
+
+    # 1. merge identical DequantizeLinear nodes: map each DQ output to a canonical name
+    canon: dict[str, str] = {}
+    seen: dict[object, str] = {}
+    for n in g.node:
+        if n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
+            continue
+        axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
+        key = (n.input[0], tuple(const_key(i) for i in n.input[1:] if i), axis)
+        canon[n.output[0]] = seen.setdefault(key, n.output[0])
+
+    def c(name: str) -> str:
+        return canon.get(name, name)
+
+    uses: dict[str, int] = {}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    producer: dict[str, onnx.NodeProto] = {}
+    for n in g.node:
+        for o in n.output:
+            producer[o] = n
+        for i in n.input:
+            if i:
+                uses[c(i)] = uses.get(c(i), 0) + 1
+                consumers.setdefault(c(i), []).append(n)
+    for o in g.output:
+        uses[c(o.name)] = uses.get(c(o.name), 0) + 1
+
+    def is_dq(name: str) -> bool:
+        p = producer.get(name)
+        return p is not None and p.op_type == "DequantizeLinear"
+
+    def is_q(name: str) -> bool:
+        p = producer.get(name)
+        return p is not None and p.op_type == "QuantizeLinear"
+
+    unfused: set[str] = set()
+    for n in g.node:
+        if n.op_type not in _ORT_FUSABLE or n.domain not in ("", "ai.onnx"):
+            continue
+        dq_in = [i for i in n.input if i and is_dq(i)]
+        if not dq_in:
+            continue  # not a QDQ group (float op)
+        ok = all(uses.get(c(i), 0) == 1 for i in dq_in)
+        for i in dq_in:  # a Q -> DQ pair feeding the target must be exclusive as well
+            src = producer[i].input[0]
+            if is_q(src) and uses.get(src, 0) != 1:
+                ok = False
+        for o in n.output:
+            cons = consumers.get(o, [])
+            if uses.get(o, 0) != 1 or len(cons) != 1 or cons[0].op_type != "QuantizeLinear":
+                ok = False
+                continue
+            q_out = cons[0].output[0]
+            q_cons = consumers.get(q_out, [])
+            if uses.get(q_out, 0) != 1 or len(q_cons) != 1:
+                ok = False
+                continue
+            if q_cons[0].op_type == "DequantizeLinear" and uses.get(c(q_cons[0].output[0]), 0) > 1:
+                ok = False
+        if not ok:
+            unfused.add(n.name)
+    return unfused
+
+
+def mark_ort_float(graph: Graph, model: object) -> Graph:
+    """Relabel :data:`ORT_FLOAT_NUMERICS` the ONNX Runtime nodes of ``graph`` whose source node
+    ONNX Runtime does not fuse (:func:`ort_float_nodes` of the ``onnx.ModelProto``)."""
+    names = ort_float_nodes(model)
+    if names:
+        for n in graph.nodes:
+            if n.numerics == ORT_NUMERICS and n.origin in names:
+                n.numerics = ORT_FLOAT_NUMERICS
+    return graph
