@@ -320,3 +320,28 @@ def test_weights_too_big_for_flash_names_the_region(
     monkeypatch.setitem(TARGETS, "cortex-m7", small)
     with pytest.raises(McuaiError, match=r"exceed the CODE region of mps2-an500 \(8 KiB"):
         CortexMRunner(code, "cortex-m7", [])
+
+
+@pytest.mark.qemu
+@pytest.mark.cc
+def test_io_outside_the_arena_and_portable_kernels(
+    arm_tools: None, require_cc: str, tmp_path: Path
+) -> None:
+    """Inputs and outputs in the application's buffers (the harness's static buffers), kernels
+    forced onto their portable C (``-DMCU_PORTABLE``): every layer output as on the host."""
+    graph = optimize(load_model(EXAMPLE))
+    code = generate_code(
+        graph, "digits_io", EXAMPLE.name, inputs_in_arena=False, outputs_in_arena=False
+    )
+    assert not code.io_in_arena
+    inputs = random_inputs(graph.inputs, 2, seed=5)
+    xs = [
+        [a[k].reshape(t.shape) for a, t in zip(inputs, graph.inputs, strict=True)] for k in (0, 1)
+    ]
+    host = HostModel(code, build(code))
+    run_c = c_runner("cortex-m33", code, graph, inputs, extra_cflags=["-DMCU_PORTABLE"])
+    for k in (0, 1):
+        want, want_seen = host.run(xs[k], True)
+        got, seen = run_c(xs[k], True)
+        _assert_same(want, got, f"sample {k}")
+        _assert_same(want_seen, seen, f"sample {k}, every layer output")

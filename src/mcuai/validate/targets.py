@@ -41,6 +41,7 @@ class CortexMRunner:
         samples: list[list[np.ndarray]],
         opt: str = "-O2",
         timeout: float | None = None,
+        extra_cflags: list[str] | None = None,
     ) -> None:
         from mcuai.targets.cortexm.boards import get_target
         from mcuai.targets.cortexm.toolchain import find_toolchain
@@ -51,7 +52,7 @@ class CortexMRunner:
         self.board = get_target(target)
         self.samples = samples
         self.timeout = timeout
-        self.elf = build_validation_elf(code, self.board, opt)
+        self.elf = build_validation_elf(code, self.board, opt, extra_cflags)
         self.qemu_runs = 0
         self._results: dict[tuple[bytes, bool], tuple[list[np.ndarray], list[np.ndarray]]] = {}
 
@@ -91,10 +92,12 @@ def c_runner(
     inputs: list[np.ndarray],
     opt: str = "-O2",
     timeout: float | None = None,
+    extra_cflags: list[str] | None = None,
 ) -> RunC:
     """The ``run_c`` of ``target`` for ``code``. ``inputs`` are the batched arrays that
     validation will feed (one per model input, samples along the first axis); a Cortex-M
-    runner runs them all in its first QEMU run."""
+    runner runs them all in its first QEMU run. ``opt``, ``timeout`` (seconds of host time,
+    default by the number of samples) and ``extra_cflags`` apply to Cortex-M targets."""
     if target == "host":
         from mcuai.targets.host import HostModel, build
 
@@ -106,4 +109,4 @@ def c_runner(
     samples = [
         [a[k].reshape(t.shape) for a, t in zip(inputs, graph.inputs, strict=True)] for k in range(n)
     ]
-    return CortexMRunner(code, target, samples, opt, timeout)
+    return CortexMRunner(code, target, samples, opt, timeout, extra_cflags)

@@ -188,11 +188,17 @@ def check_fits(code: GeneratedCode, board: Board) -> None:
         )
 
 
-def build_validation_elf(code: GeneratedCode, target: str | Board, opt: str = "-O2") -> Path:
-    """The (cached) ELF of ``code`` with the validation harness for ``target``."""
+def build_validation_elf(
+    code: GeneratedCode,
+    target: str | Board,
+    opt: str = "-O2",
+    extra_cflags: list[str] | None = None,
+) -> Path:
+    """The (cached) ELF of ``code`` with the validation harness for ``target``
+    (``extra_cflags``: e.g. ``-DMCU_PORTABLE`` to validate the portable kernel paths)."""
     board = get_target(target)
     check_fits(code, board)
-    return build_elf(code, board, opt, harness=validation_harness(code))
+    return build_elf(code, board, opt, harness=validation_harness(code), extra_cflags=extra_cflags)
 
 
 Sample = tuple[list[np.ndarray], list[np.ndarray]]
