@@ -13,7 +13,9 @@ extremes (weights -128/127, inputs -128/127 with zero points -128 and 127, so x 
 from __future__ import annotations
 
 import math
+import subprocess
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +192,94 @@ def _check_dsp_and_portable(cases: list[Case], tmp_path: Path, seed: int) -> Non
 @pytest.mark.ref
 def test_conv_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path) -> None:
     _check_dsp_and_portable(CONV_CASES, tmp_path, seed=1)
+
+
+@pytest.mark.qemu
+@pytest.mark.ref
+def test_fc_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path) -> None:
+    _check_dsp_and_portable(FC_CASES, tmp_path, seed=2)
+
+
+# ---- the fully connected layer's integer form of LiteRT's float64 requantization ----------
+_DRIVER = r"""
+#include <stdio.h>
+#include "mcu_fc_s8.h"
+int main(void)
+{
+    struct { int32_t acc; int32_t pad; int64_t bits; } in;
+    while (fread(&in, sizeof in, 1, stdin) == 1) {
+        int32_t r[2];
+        r[0] = mcu_fc_requantize(in.acc, in.bits);
+        r[1] = mcu_requantize_f64(in.acc, mcu_f64_from_bits(in.bits));
+        fwrite(r, sizeof r, 1, stdout);
+    }
+    return 0;
+}
+"""
+
+
+def _round_half_away_sat(acc: int, scale: float) -> int:
+    """Independent math: Python's float product is the IEEE-754 binary64 product; the
+    rounding of that double happens in exact rationals."""
+    p = Fraction(float(acc) * scale)
+    if p >= 2**31 - 1:
+        return 2**31 - 1
+    if p <= -(2**31):
+        return -(2**31)
+    r = math.floor(abs(p) + Fraction(1, 2))
+    return r if p >= 0 else -r
+
+
+def _requant_cases() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    accs: list[int] = []
+    scales: list[float] = []
+    # random accumulators and realistic to extreme scales
+    for _ in range(20000):
+        accs.append(int(rng.integers(-(2**31), 2**31)) >> int(rng.integers(0, 31)))
+        scales.append(float(10.0 ** rng.uniform(-9, 1)))
+    # exact ties: odd acc times k / 2^j lands on n + 1/2
+    for _ in range(3000):
+        j = int(rng.integers(1, 20))
+        acc = int(rng.integers(-(2**20), 2**20)) | 1
+        k = int(rng.integers(1, 2**j)) | 1
+        accs.append(acc)
+        scales.append(k / 2.0 ** (j + int(rng.integers(0, 3))))
+    # next to ties: S = (n + 1/2) / acc rounded, and its neighbours (the float64 product rounds
+    # onto or off the half-integer)
+    for _ in range(4000):
+        acc = int(rng.integers(-(2**31), 2**31))
+        if acc == 0:
+            continue
+        n = int(rng.integers(-300, 300))
+        s = abs(float(Fraction(2 * n + 1, 2 * acc)))
+        for v in (s, math.nextafter(s, 0.0), math.nextafter(s, math.inf)):
+            accs.append(acc)
+            scales.append(v)
+    # extremes: int32 ends, zero, subnormal and huge scales (saturation)
+    for acc in (-(2**31), 2**31 - 1, 0, 1, -1, 3, -3):
+        for v in (0.0, 5e-324, 2.2250738585072014e-308, 1e-12, 0.5, 1.0, 1.5, 3.0, 1e6, 2.0**40):
+            accs.append(acc)
+            scales.append(v)
+    return np.array(accs, np.int64), np.array(scales, np.float64)
+
+
+@pytest.mark.cc
+def test_fc_integer_requantization_equals_float64(require_cc: str, tmp_path: Path) -> None:
+    src = tmp_path / "drv.c"
+    src.write_text(_DRIVER)
+    exe = tmp_path / "drv"
+    flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+    subprocess.run([require_cc, *flags, "-I", str(KERNELS), str(src), "-o", str(exe)], check=True)
+    accs, scales = _requant_cases()
+    rec = np.zeros(len(accs), [("acc", "<i4"), ("pad", "<i4"), ("bits", "<i8")])
+    rec["acc"] = accs
+    rec["bits"] = scales.view(np.int64)
+    out = subprocess.run([str(exe)], input=rec.tobytes(), capture_output=True, check=True)
+    got = np.frombuffer(out.stdout, np.int32).reshape(-1, 2)
+    pairs = list(zip(accs.tolist(), scales.tolist(), strict=True))
+    want = np.array([_round_half_away_sat(a, v) for a, v in pairs])
+    ties = sum(Fraction(float(a) * v).denominator == 2 for a, v in pairs)
+    assert ties > 1000  # the tie cases really are ties of the float64 product
+    np.testing.assert_array_equal(got[:, 0], want)  # integer emulation
+    np.testing.assert_array_equal(got[:, 1], want)  # the float64 form it replaces

@@ -11,21 +11,33 @@
  *   acc    = sum_i (x + input_offset) * (w + weights_offset) + bias_model[o]   (int32)
  *   out    = clamp(round_half_away((double)acc * S[o]) + output_offset, act_min, act_max),
  *   S[o]   = (double)s_x * (double)s_w[o] / (double)s_y  (computed at generation time).
+ * The float64 product and rounding are evaluated in integers by mcu_fc_requantize (exact
+ * emulation of the IEEE-754 product, proof in mcu_fc_s8.h): no double arithmetic at run time.
  * Rearranged exactly (every product is inside the sum, no padding):
  *   acc = bias[o] + sum_i x * w + weights_offset * sum_i x,
  * with the folded bias computed at generation time (never NULL):
  *   bias[o] = bias_model[o] + input_offset * sum_i w[o, i] + Nin * input_offset * weights_offset.
  * Two output rows are computed per pass (each input byte feeds 2 MACs).
+ * DSP path (Cortex-M4/M7/M33, see mcu_dsp_mm.h): each input row is widened once into a
+ * 1-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Nin, 1) bytes, reserved by the
+ * generator for every target), then SXTB16/SMLAD compute two output rows per pass: same sums.
  * Overflow: |x * w| <= 16384 (|x| <= 128, |w| <= 128), so Nin products fit int32 for Nin <=
- *   131071; acc equals the reference accumulator whenever that one does not overflow. The
- *   double product is exact up to rounding to 53 bits, as in the reference.
+ *   131071; acc equals the reference accumulator whenever that one does not overflow.
  */
 #include "mcu_fc_s8.h"
+#include "mcu_dsp_mm.h"
+
+MCU_INLINE int8_t mcu_fc_out(int32_t acc, const mcu_fc_params *p, const mcu_fc_quant *q,
+                             int32_t o)
+{
+    return (int8_t)mcu_fc_clamp_out(mcu_fc_requantize(acc, q->scale_bits[o * q->step]),
+                                    p->output_offset, p->act_min, p->act_max);
+}
 
 void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                const mcu_dims *in_dims, const int8_t *in,
                const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-               const mcu_dims *out_dims, int8_t *out)
+               const mcu_dims *out_dims, int8_t *out, void *scratch)
 {
     const int32_t batches = in_dims->n, nin = in_dims->c, nout = out_dims->c;
     int32_t b, o, i;
@@ -41,6 +53,28 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             }
             xsum *= p->weights_offset;
         }
+#if defined(MCU_DSP_MM)
+        {
+            int32_t *cols = (int32_t *)scratch;
+            mcu_mm_col col;
+            int32_t acc[2];
+            mcu_mm_col_init(&col, cols, 1, 0);
+            mcu_mm_col_push(&col, x, nin, 0);
+            mcu_mm_col_end(&col, cols, 1, 0, nin);
+            for (o = 0; o < nout; o += 2) {
+                const int32_t o1 = o + 1 < nout ? o + 1 : o;
+                acc[0] = bias[o] + xsum;
+                acc[1] = bias[o1] + xsum;
+                mcu_mm_dot21(filter + (size_t)o * nin, filter + (size_t)o1 * nin, nin, cols,
+                             acc);
+                y[o] = mcu_fc_out(acc[0], p, q, o);
+                y[o1] = mcu_fc_out(acc[1], p, q, o1);
+            }
+            continue;
+        }
+#else
+        (void)scratch;
+#endif
         for (o = 0; o + 1 < nout; o += 2) {
             const int8_t *w0 = filter + (size_t)o * nin;
             const int8_t *w1 = w0 + nin;
@@ -50,12 +84,8 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                 a0 += v * w0[i];
                 a1 += v * w1[i];
             }
-            y[o] = (int8_t)mcu_fc_clamp_out(
-                mcu_requantize_f64(a0, mcu_f64_from_bits(q->scale_bits[o * q->step])),
-                p->output_offset, p->act_min, p->act_max);
-            y[o + 1] = (int8_t)mcu_fc_clamp_out(
-                mcu_requantize_f64(a1, mcu_f64_from_bits(q->scale_bits[(o + 1) * q->step])),
-                p->output_offset, p->act_min, p->act_max);
+            y[o] = mcu_fc_out(a0, p, q, o);
+            y[o + 1] = mcu_fc_out(a1, p, q, o + 1);
         }
         if (o < nout) {
             const int8_t *w0 = filter + (size_t)o * nin;
@@ -63,9 +93,7 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             for (i = 0; i < nin; ++i) {
                 a0 += (int32_t)x[i] * (int32_t)w0[i];
             }
-            y[o] = (int8_t)mcu_fc_clamp_out(
-                mcu_requantize_f64(a0, mcu_f64_from_bits(q->scale_bits[o * q->step])),
-                p->output_offset, p->act_min, p->act_max);
+            y[o] = mcu_fc_out(a0, p, q, o);
         }
     }
 }

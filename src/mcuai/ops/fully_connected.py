@@ -13,7 +13,9 @@ included). Kernels:
 
 * int8 activations, int8 weights (per-tensor with any zero point, or per-channel symmetric along
   axis 0), optional int32 bias: ``mcu_fc_s8`` (input/weight offsets folded into the bias at
-  generation time); TFLite uint8 layers too (stored as int8 by ``passes/uint8_to_int8``: their
+  generation time; the float64 rule evaluated exactly in integers, ``mcu_fc_requantize``; a
+  scratch column of ``8*(Nin//4) + 4*(Nin%4)`` bytes for the Cortex-M DSP path); TFLite uint8
+  layers too (stored as int8 by ``passes/uint8_to_int8``: their
   reference, ``reference_ops::FullyConnected`` for uint8, uses the same float64 rule; weights
   per tensor, with their zero point as weight offset);
 * 16x8 (int16 activations with zero point 0, int8 symmetric weights, int64 or int32 bias):
@@ -39,7 +41,8 @@ from mcuai.lower.conv_common import (
     null,
     wrap_i32,
 )
-from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.program import Call, CArray, Scratch, Struct, TensorRef, Value
+from mcuai.lower.repack import cols_bytes
 from mcuai.lower.uint8 import check_per_tensor_weights, from_uint8
 from mcuai.ops._common import Activation, Clamp, require_rank
 from mcuai.ops.base import WeightedOp
@@ -124,8 +127,10 @@ class FullyConnected(WeightedOp):
                 folded,
                 out_dims,
                 TensorRef(y, out=True),
+                Scratch(),
             ]
-            return [Call("mcu_fc_s8", ("mcu_fc_s8",), args)]
+            files = ("mcu_fc_s8", "mcu_dsp_mm")
+            return [Call("mcu_fc_s8", files, args, scratch_bytes=cols_bytes(nin, 1))]
         if zp_of(node, x) != 0 or zp_of(node, y) != 0 or zp_w != 0:
             raise unsupported(node, "16x8 FULLY_CONNECTED needs zero points 0 (as TFLite)")
         bias = bias_values(node, b, nout, (DType.INT64, DType.INT32))
@@ -141,7 +146,7 @@ class FullyConnected(WeightedOp):
             out_dims,
             TensorRef(y, out=True),
         ]
-        return [Call("mcu_fc_s16", ("mcu_fc_s16", "mcu_fc_s8"), args)]
+        return [Call("mcu_fc_s16", ("mcu_fc_s16", "mcu_fc_s8", "mcu_dsp_mm"), args)]
 
 
 def _folded_fc_bias(
