@@ -5,12 +5,17 @@ is (``__ARM_FEATURE_DSP`` selects the SXTB16/SMLAxx paths) and with ``-DMCU_PORT
 portable C). Both must equal LiteRT's reference kernels (``BUILTIN_REF``) exactly, on seeded
 random inputs plus the extreme inputs (all -128, all 127). The two builds must differ in the
 kernels' code size, so a test cannot pass with the DSP path silently compiled out.
+
+Every model also returns its inputs through a RESHAPE (a view, no code): the inputs then stay
+live after the op, so the memory planner cannot put the op in place, which would select the
+in-place kernel variants instead of the kernels under test.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import flatbuffers
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as s
@@ -18,6 +23,7 @@ from ai_edge_litert import schema_py_generated as s
 from helpers.opcheck import litert_reference, litert_run, random_input
 from mcuai.api import generate
 from mcuai.codegen.emit import GeneratedCode
+from mcuai.lower.repack_dw import pack_dw3x3, unpack_dw3x3
 from mcuai.targets.cortexm import ToolchainError, build_elf, elf_sizes, find_toolchain
 from mcuai.targets.cortexm.validation import run_validation, validation_harness
 from test_ops_dwconv2d import dw_model
@@ -34,6 +40,41 @@ def arm_tools() -> None:
         find_toolchain()
     except ToolchainError as e:
         pytest.skip(str(e))
+
+
+def keep_inputs_alive(model: bytes) -> bytes:
+    """``model`` with each graph input also returned through a RESHAPE to its own shape."""
+    m = s.ModelT.InitFromObj(s.Model.GetRootAs(model, 0))
+    sg = m.subgraphs[0]
+    oc = s.OperatorCodeT()
+    oc.builtinCode = oc.deprecatedBuiltinCode = s.BuiltinOperator.RESHAPE
+    oc.version = 1
+    m.operatorCodes.append(oc)
+    outs = list(sg.outputs)
+    for i in list(sg.inputs):
+        src = sg.tensors[i]
+        shape_buf = s.BufferT()
+        shape_buf.data = np.frombuffer(np.asarray(src.shape, np.int32).tobytes(), np.uint8)
+        m.buffers.append(shape_buf)
+        st = s.TensorT()
+        st.name, st.type = f"{src.name!r}_shape", s.TensorType.INT32
+        st.shape = np.asarray([len(src.shape)], np.int32)
+        st.buffer = len(m.buffers) - 1
+        sg.tensors.append(st)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = f"{src.name!r}_out", src.shape, src.type, 0
+        t.quantization = src.quantization
+        sg.tensors.append(t)
+        op = s.OperatorT()
+        op.opcodeIndex = len(m.operatorCodes) - 1
+        op.inputs = np.asarray([i, len(sg.tensors) - 2], np.int32)
+        op.outputs = np.asarray([len(sg.tensors) - 1], np.int32)
+        sg.operators.append(op)
+        outs.append(len(sg.tensors) - 1)
+    sg.outputs = np.asarray(outs, np.int32)
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 def _samples(it: object, n: int, seed: int) -> list[list[np.ndarray]]:
@@ -57,7 +98,7 @@ def check_dsp(
     """Run ``model`` on ``target`` with the DSP path and with ``-DMCU_PORTABLE``; both must
     equal LiteRT BUILTIN_REF exactly, and ``kernel`` must be the only kernel."""
     path = tmp_path / "op.tflite"
-    path.write_bytes(model)
+    path.write_bytes(keep_inputs_alive(model))
     code = generate(path, name="op")
     assert [k for la in code.layers for k in la["kernels"]] == [kernel]
     it = litert_reference(path)
@@ -104,3 +145,18 @@ def test_dw3x3(
 ) -> None:
     m = dw_model(shape, (3, 3), stride=stride, padding=padding, act=act, per_channel=per_channel)
     check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8")
+
+
+@pytest.mark.parametrize("c", [1, 3, 4, 8, 11])
+def test_pack_dw3x3_layout(c: int) -> None:
+    w = np.arange(9 * c, dtype=np.int64).reshape(1, 3, 3, c).astype(np.int8)
+    packed = pack_dw3x3(w)
+    assert packed.size == w.size
+    g, t = c // 4, c % 4
+    for ky in range(3):
+        for kx in range(3):
+            k = 3 * ky + kx
+            for o in range(c):
+                at = 36 * (o // 4) + 4 * k + o % 4 if o < 4 * g else 36 * g + t * k + o - 4 * g
+                assert packed[at] == w[0, ky, kx, o]
+    assert np.array_equal(unpack_dw3x3(packed, c), w[0])

@@ -18,8 +18,13 @@
  *   64-bit arithmetic shift): for a*b >= 0 both are floor((a*b + 2^30) / 2^31); for a*b < 0,
  *   trunc(v / 2^31) = ceil(v / 2^31) with v = a*b + 1 - 2^30 < 0, and
  *   ceil(v / 2^31) = floor((v + 2^31 - 1) / 2^31) = floor((a*b + 2^30) / 2^31). The saturating
- *   case a = b = INT32_MIN cannot occur since b >= 0. The rounding right shift is
- *   RoundingDivideByPOT unchanged (round half away from zero).
+ *   case a = b = INT32_MIN cannot occur since b >= 0. With shift >= 0 that is all.
+ *   With right = -shift >= 1, RoundingDivideByPOT(h, right) = floor((h + 2^(right-1) - [h<0])
+ *   / 2^right); [h<0] may be replaced by s = [x<0] (they differ only when
+ *   -2^30 <= x*b < 0, where h = 0 and both give 0), and nested floor divisions merge:
+ *     r = floor((x*b + 2^30 + 2^(30+right) - s*2^31) / 2^(31+right)),
+ *   one 64-bit constant (lo = 2^30 + 2^(30+right) mod 2^32, hi = 2^(right-2)), SMLAL x*b,
+ *   SMLAL s*(-2^31), then the high word shifted right by right-1 (|sum| < 2^63).
  *
  * This unit has no functions of its own: the generator copies kernel units as .h/.c pairs.
  */
@@ -82,15 +87,53 @@ MCU_INLINE int32_t mcu_dsp_sxtab16_ror8(int32_t a, uint32_t x)
 /* mcu_requantize for multiplier in [0, 2^31) (see the header comment). */
 MCU_INLINE int32_t mcu_dsp_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * multiplier
-                         + ((int64_t)1 << 30);
-    const int32_t h = (int32_t)(prod >> 31);
-    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
-    const int32_t remainder = h & mask;
-    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
-    return (h >> right) + (remainder > threshold ? 1 : 0);
+    if (shift >= 0) {
+        const int64_t prod = (int64_t)(int32_t)((uint32_t)x << shift) * multiplier
+                             + ((int64_t)1 << 30);
+        return (int32_t)(prod >> 31);
+    } else {
+        const uint32_t right = (uint32_t)-shift;
+        const uint32_t lo = (1u << 30) + ((1u << right) << 30);
+        const uint32_t hi = (1u << right) >> 2;
+        uint32_t vlo = lo;
+        int32_t vhi = (int32_t)hi;
+        const int32_t s = (int32_t)((uint32_t)x >> 31);
+        /* two SMLALs (gcc would otherwise expand the second into five instructions) */
+        __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(x), "r"(multiplier));
+        __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(s), "r"(INT32_MIN));
+        return vhi >> (right - 1u);
+    }
+}
+
+/* Requantization constants of one channel with shift <= -1 (see the header comment):
+ * r = (high word of lo:hi + x*multiplier + s*(-2^31)) >> sh. */
+typedef struct {
+    int32_t multiplier;
+    uint32_t lo;
+    int32_t hi;
+    int32_t sh;
+} mcu_dsp_rq;
+
+/* Fills r for (multiplier, shift); returns 0 (r unusable) when shift >= 0. */
+MCU_INLINE int mcu_dsp_rq_init(mcu_dsp_rq *r, int32_t multiplier, int32_t shift)
+{
+    const uint32_t right = shift < 0 ? (uint32_t)-shift : 1u;
+    r->multiplier = multiplier;
+    r->lo = (1u << 30) + ((1u << right) << 30);
+    r->hi = (int32_t)((1u << right) >> 2);
+    r->sh = (int32_t)right - 1;
+    return shift < 0;
+}
+
+/* mcu_requantize(x, multiplier, shift) with the constants of mcu_dsp_rq_init. */
+MCU_INLINE int32_t mcu_dsp_rq_apply(int32_t x, const mcu_dsp_rq *r)
+{
+    uint32_t vlo = r->lo;
+    int32_t vhi = r->hi;
+    const int32_t s = (int32_t)((uint32_t)x >> 31);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(x), "r"(r->multiplier));
+    __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(s), "r"(INT32_MIN));
+    return vhi >> r->sh;
 }
 
 /* out = clamp(requantize(acc) + output_offset, lo, hi) as int8. */

@@ -3,6 +3,11 @@
  * dilation 1 (any stride, padding and channel multiplier), NHWC input, filter [1, 3, 3, Cout]
  * with Cout = Cin * ch_mult, per-channel requantization.
  *
+ * Filter layout (mcuai.lower.repack_dw.pack_dw3x3, same 9*Cout bytes): channel-group order.
+ *   Output channels in groups of four; group g holds its 9 taps (k = 3*ky + kx) one after the
+ *   other, four bytes each: packed[36*g + 4*k + j] = w[ky, kx, 4*g + j]; the T = Cout mod 4
+ *   last channels follow tap by tap: packed[36*G + T*k + j] = w[ky, kx, 4*G + j].
+ *
  * Math: real = scale * (q - zp); output channel o = c * ch_mult + m reads input channel c.
  * Rule: TFLite reference_integer_ops::DepthwiseConvPerChannel (bit-exact with LiteRT
  * BUILTIN_REF), rearranged exactly:
@@ -15,17 +20,27 @@
  *            x' = the input inside the image, zp_in outside,
  *   out[o] = clamp(requantize(acc[o], mult[o], shift[o]) + output_offset, act_min, act_max).
  * Inner pixels (whole window inside the image) take an unrolled path without bounds checks.
+ * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE; ch_mult 1): four channels per
+ *   32-bit word, SXTB16 + SMLABB/SMLATT (exact 16x16 products into the same int32
+ *   accumulators) and mcu_dsp_requantize (mcu_dsp_dw.h), bit-exact with the portable path.
  * Overflow: 9 products |x * w| <= 16384 sum to < 2^18; acc equals the reference accumulator
  *   (the same int32 value whenever the reference's does not overflow).
  */
 #include "mcu_dwconv2d_3x3_s8.h"
 #include "mcu_dsp_dw.h"
 
+/* Tap 0 of output channel o in the packed filter (channel-group order, see the header comment);
+ * its next taps follow every 4 bytes (every C mod 4 bytes for the last C mod 4 channels). */
+#define MCU_DW3X3_TAP0(filter, o, c4) \
+    ((o) < (c4) ? (filter) + 9 * ((o) & ~3) + ((o) & 3) : (filter) + 9 * (c4) + ((o) - (c4)))
+
 #if defined(MCU_DSP_DW)
-/* DSP path (channel multiplier 1): four channels per step, each tap one unaligned word of
- * input and one of weights, SXTB16 + SMLABB/SMLATT into four int32 accumulators (exactly the
- * sums of the portable path); padding taps read the word of four zp_in bytes. Channels past
- * the last multiple of four take the scalar path. */
+/* DSP path (channel multiplier 1), channel groups outermost: the requantization constants of
+ * four channels are prepared once per group (mcu_dsp_rq); every output pixel then reads each
+ * tap as one unaligned word of input (four channels) and one of weights (constant offsets in
+ * the packed group), SXTB16 + SMLABB/SMLATT into four int32 accumulators, exactly the sums of
+ * the portable path; padding taps read the word of four zp_in bytes. The C mod 4 last channels
+ * take a scalar loop. */
 static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
                       const int8_t *in, const int8_t *filter, const int32_t *bias,
                       const mcu_dims *out_dims, int8_t *out)
@@ -37,81 +52,91 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = q->multiplier, *shift = q->shift;
     const size_t row = (size_t)in_w * (size_t)ch;
-    const int32_t ch4 = ch & ~3;
-    int32_t b, oy, ox, c, k;
+    const int32_t ch4 = ch & ~3, tail = ch - ch4;
+    const int8_t *wtail = filter + 9 * ch4;
+    int32_t b, oy, ox, c, ky, kx;
 
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride.h - p->padding.h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride.w - p->padding.w;
-                if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + 3 <= in_w) {
-                    const int8_t *r0 = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)ch;
-                    for (c = 0; c < ch4; c += 4) {
-                        const int8_t *x = r0 + c;
-                        const int8_t *w = filter + c;
-                        int32_t a0 = bias[c], a1 = bias[c + 1];
-                        int32_t a2 = bias[c + 2], a3 = bias[c + 3];
-                        for (k = 0; k < 3; ++k) {
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch),
-                                         mcu_dsp_ld4(w + ch));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
-                                         mcu_dsp_ld4(w + 2 * ch));
-                            x += row;
-                            w += 3 * ch;
-                        }
-                        out[c] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
-                        out[c + 1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
-                        out[c + 2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
-                        out[c + 3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
-                    }
-                    for (; c < ch; ++c) {
-                        const int8_t *x = r0 + c;
-                        const int8_t *w = filter + c;
-                        int32_t acc = bias[c];
-                        for (k = 0; k < 3; ++k) {
-                            acc += (int32_t)x[0] * w[0] + (int32_t)x[ch] * w[ch]
-                                   + (int32_t)x[2 * ch] * w[2 * ch];
-                            x += row;
-                            w += 3 * ch;
-                        }
-                        out[c] = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
-                    }
-                } else {
-                    /* offset of each tap's pixel in in_b, or -1 for a padding tap */
-                    int32_t tap[9];
-                    int32_t ky, kx;
-                    for (ky = 0; ky < 3; ++ky) {
-                        for (kx = 0; kx < 3; ++kx) {
-                            const int32_t y = y0 + ky, xx = x0 + kx;
-                            tap[ky * 3 + kx] = (y < 0 || y >= in_h || xx < 0 || xx >= in_w)
-                                ? -1 : (int32_t)((size_t)y * row + (size_t)xx * (size_t)ch);
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)ch;
+        for (c = 0; c < ch4; c += 4) {
+            const int8_t *w = filter + 9 * c;
+            const int32_t b0 = bias[c], b1 = bias[c + 1], b2 = bias[c + 2], b3 = bias[c + 3];
+            mcu_dsp_rq rq[4];
+            int8_t *o = out_b + c;
+            const int fast = mcu_dsp_rq_init(&rq[0], mult[c], shift[c])
+                             & mcu_dsp_rq_init(&rq[1], mult[c + 1], shift[c + 1])
+                             & mcu_dsp_rq_init(&rq[2], mult[c + 2], shift[c + 2])
+                             & mcu_dsp_rq_init(&rq[3], mult[c + 3], shift[c + 3]);
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                const int rows_in = y0 >= 0 && y0 + 3 <= in_h;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                    if (rows_in && x0 >= 0 && x0 + 3 <= in_w) {
+                        const int8_t *x = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)ch + c;
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 4));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch), mcu_dsp_ld4(w + 8));
+                        x += row;
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w + 12));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 16));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
+                                     mcu_dsp_ld4(w + 20));
+                        x += row;
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w + 24));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 28));
+                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
+                                     mcu_dsp_ld4(w + 32));
+                    } else {
+                        for (ky = 0; ky < 3; ++ky) {
+                            const int32_t y = y0 + ky;
+                            for (kx = 0; kx < 3; ++kx) {
+                                const int32_t xx = x0 + kx;
+                                const uint32_t xw =
+                                    (y < 0 || y >= in_h || xx < 0 || xx >= in_w)
+                                        ? pad4
+                                        : mcu_dsp_ld4(in_b + (size_t)y * row
+                                                      + (size_t)xx * (size_t)ch + c);
+                                MCU_DSP_MAC4(a0, a1, a2, a3, xw, mcu_dsp_ld4(w + 12 * ky + 4 * kx));
+                            }
                         }
                     }
-                    for (c = 0; c < ch4; c += 4) {
-                        int32_t a0 = bias[c], a1 = bias[c + 1];
-                        int32_t a2 = bias[c + 2], a3 = bias[c + 3];
-                        for (k = 0; k < 9; ++k) {
-                            const uint32_t xw = tap[k] < 0 ? pad4 : mcu_dsp_ld4(in_b + tap[k] + c);
-                            MCU_DSP_MAC4(a0, a1, a2, a3, xw, mcu_dsp_ld4(filter + k * ch + c));
-                        }
-                        out[c] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
-                        out[c + 1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
-                        out[c + 2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
-                        out[c + 3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
-                    }
-                    for (; c < ch; ++c) {
-                        int32_t acc = bias[c];
-                        for (k = 0; k < 9; ++k) {
-                            const int32_t xv = tap[k] < 0 ? pad_value : in_b[tap[k] + c];
-                            acc += xv * filter[k * ch + c];
-                        }
-                        out[c] = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
+                    if (fast) {
+                        o[0] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a0, &rq[0]) + out_off, lo, hi);
+                        o[1] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a1, &rq[1]) + out_off, lo, hi);
+                        o[2] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a2, &rq[2]) + out_off, lo, hi);
+                        o[3] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo, hi);
+                    } else {
+                        o[0] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
+                        o[1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
+                        o[2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
+                        o[3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
                     }
                 }
-                out += ch;
+            }
+        }
+        for (c = ch4; c < ch; ++c) {
+            const int8_t *wt = wtail + (c - ch4);
+            int8_t *o = out_b + c;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    int32_t acc = bias[c];
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int32_t y = y0 + ky;
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int32_t xx = x0 + kx;
+                            const int32_t xv = (y < 0 || y >= in_h || xx < 0 || xx >= in_w)
+                                ? pad_value
+                                : (int32_t)in_b[(size_t)y * row + (size_t)xx * (size_t)ch + c];
+                            acc += xv * wt[(3 * ky + kx) * tail];
+                        }
+                    }
+                    *o = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
+                }
             }
         }
     }
@@ -128,9 +153,7 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t mult = p->ch_mult;
     const int32_t pad_value = -p->input_offset;
     const size_t row = (size_t)in_w * in_c;
-    const int8_t *w0 = filter, *w1 = filter + out_c, *w2 = filter + 2 * out_c;
-    const int8_t *w3 = filter + 3 * out_c, *w4 = filter + 4 * out_c, *w5 = filter + 5 * out_c;
-    const int8_t *w6 = filter + 6 * out_c, *w7 = filter + 7 * out_c, *w8 = filter + 8 * out_c;
+    const int32_t out_c4 = out_c & ~3, tail = out_c - out_c4;
     int32_t b, oy, ox, ic, m, ky, kx;
     (void)f_dims;
 
@@ -157,10 +180,12 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                         const int32_t a3 = r1[ic], a4 = r1[in_c + ic], a5 = r1[2 * in_c + ic];
                         const int32_t a6 = r2[ic], a7 = r2[in_c + ic], a8 = r2[2 * in_c + ic];
                         for (m = 0; m < mult; ++m, ++o) {
+                            const int8_t *w = MCU_DW3X3_TAP0(filter, o, out_c4);
+                            const int32_t st = o < out_c4 ? 4 : tail;
                             int32_t acc = bias[o];
-                            acc += a0 * w0[o] + a1 * w1[o] + a2 * w2[o];
-                            acc += a3 * w3[o] + a4 * w4[o] + a5 * w5[o];
-                            acc += a6 * w6[o] + a7 * w7[o] + a8 * w8[o];
+                            acc += a0 * w[0] + a1 * w[st] + a2 * w[2 * st];
+                            acc += a3 * w[3 * st] + a4 * w[4 * st] + a5 * w[5 * st];
+                            acc += a6 * w[6 * st] + a7 * w[7 * st] + a8 * w[8 * st];
                             acc = mcu_requantize(acc, q->multiplier[o], q->shift[o])
                                   + p->output_offset;
                             out[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
@@ -180,10 +205,12 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                             }
                         }
                         for (m = 0; m < mult; ++m, ++o) {
+                            const int8_t *w = MCU_DW3X3_TAP0(filter, o, out_c4);
+                            const int32_t st = o < out_c4 ? 4 : tail;
                             int32_t acc = bias[o];
-                            acc += a[0] * w0[o] + a[1] * w1[o] + a[2] * w2[o];
-                            acc += a[3] * w3[o] + a[4] * w4[o] + a[5] * w5[o];
-                            acc += a[6] * w6[o] + a[7] * w7[o] + a[8] * w8[o];
+                            acc += a[0] * w[0] + a[1] * w[st] + a[2] * w[2 * st];
+                            acc += a[3] * w[3 * st] + a[4] * w[4 * st] + a[5] * w[5 * st];
+                            acc += a[6] * w[6 * st] + a[7] * w[7 * st] + a[8] * w[8 * st];
                             acc = mcu_requantize(acc, q->multiplier[o], q->shift[o])
                                   + p->output_offset;
                             out[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);

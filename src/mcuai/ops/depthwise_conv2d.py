@@ -9,7 +9,9 @@ MACC = Hout·Wout·Cout·Kh·Kw (per batch element).
 Lowering (int8 activations, int8 symmetric per-tensor or per-channel weights, optional int32
 bias; TFLite ``reference_integer_ops::DepthwiseConvPerChannel``, fixed-point requantization):
 ``mcu_dwconv2d_3x3_s8`` when the window is 3x3 with dilation 1 (bias folded with the input
-offset at generation time), ``mcu_dwconv2d_s8`` otherwise.
+offset and the filter re-packed into groups of four channels at generation time,
+:mod:`mcuai.lower.repack_dw`), ``mcu_dwconv2d_s8`` otherwise. Both kernels have a Cortex-M
+DSP-extension path behind ``#if`` (helpers in ``mcu_dsp_dw.h``).
 
 TFLite uint8 layers (stored as int8 by ``passes/uint8_to_int8``; ``reference_ops::DepthwiseConv``,
 uint8 overload): per-tensor weights only, one multiplier from the float32 product of the scales
@@ -33,6 +35,7 @@ from mcuai.lower.conv_common import (
     quantized_conv_params,
 )
 from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+from mcuai.lower.repack_dw import pack_dw3x3
 from mcuai.lower.uint8 import asym_conv_call, from_uint8, uint8_requant
 from mcuai.ops._common import Activation, Clamp, conv_out_size, require_rank
 from mcuai.ops.base import WeightedOp
@@ -103,6 +106,7 @@ class DepthwiseConv2D(WeightedOp):
         if (kh, kw) == (3, 3) and a.dilation == (1, 1):
             sums = w.data.astype(np.int64).reshape(-1, cout).sum(axis=0)
             bias_arg: Value = folded_bias(bias, sums, -zp_of(node, x))
+            weights = CArray("weights", pack_dw3x3(w.data), "3x3 taps in groups of 4 channels")
             kernel = "mcu_dwconv2d_3x3_s8"
         else:
             bias_arg = Raw("NULL") if bias is None else CArray("bias", bias.astype(np.int32))
