@@ -41,10 +41,6 @@ FORMATS = ("qdq", "qoperator")
 ACTIVATIONS = ("int8", "uint8", "uint8w")  # uint8w: uint8 activations and uint8 weights
 GRANULARITY = ("pc", "pt")  # per-channel, per-tensor weights
 
-_REQ = (
-    "{op} differs from ONNX Runtime by 1 LSB on the first layer ({layer}): ORT requantizes "
-    "in float with round-half-to-even, not yet in the ONNX kernels (helper-15's lower/ort.py)"
-)
 _U8 = "no uint8 ONNX kernels yet ({ops} uint8 -> uint8): the uint8 ONNX mapping is helper-15's work"
 _ERF = "no float32 kernel for Erf (ONNX 'erf' has an IR op but no lowering)"
 
@@ -55,7 +51,7 @@ def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
         for u in ("uint8", "uint8w"):
             t[f"cnn-{fmt}-{u}-{g}"] = (
                 UnsupportedError,
-                _U8.format(ops="conv2d, add, mean, fully_connected"),
+                _U8.format(ops="conv2d, add, avg_pool2d, fully_connected"),
             )
             t[f"dws-{fmt}-{u}-{g}"] = (
                 UnsupportedError,
@@ -66,13 +62,6 @@ def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
                 UnsupportedError,
                 _ERF + "; " + _U8.format(ops="conv2d"),
             )
-        t[f"cnn-{fmt}-int8-{g}"] = (
-            AssertionError,
-            _REQ.format(op="conv2d", layer="conv1")
-            + "; the residual add then differs by 2, and GlobalAveragePool (mean) by 1 LSB even "
-            "once conv2d and add follow ORT (QLinearGlobalAveragePool's rounding)",
-        )
-        t[f"dws-{fmt}-int8-{g}"] = (AssertionError, _REQ.format(op="conv2d", layer="pw1"))
         t[f"fmid-{fmt}-int8-{g}"] = (UnsupportedError, _ERF)
     return t
 

@@ -553,23 +553,34 @@ def _pool_node(
 
 
 def global_pool_core(cx: Cx, x: Val, kind: str, channels_last: bool = False) -> None:
+    """GlobalAveragePool / GlobalMaxPool / QLinearGlobalAveragePool (2-D, or 1-D as 2-D).
+
+    Max pooling, and average pooling of quantized data, become a pooling node whose window is
+    the whole plane (no padding): ONNX Runtime runs a quantized global average as
+    QLinearGlobalAveragePool (also for a ``DQ -> GlobalAveragePool -> Q`` group), whose
+    rounding the ORT lowering of such an ``avg_pool2d`` reproduces. A float global average is a
+    ``mean`` over the spatial axes."""
+    quantized = kind == "avg" and x.quant is not None and x.dtype.is_integer
+    pooled = kind == "max" or quantized
+    op = "max_pool2d" if kind == "max" else "avg_pool2d"
     if x.rank == 3 and not channels_last:
-        if kind == "avg":
+        if not pooled:
             mean_core(cx, x, [2], True)
             return
         cx2, xt = _one_d(cx, x)
         attrs = Pool2DAttrs((1, xt.shape[2]), (1, 1), (0, 0, 0, 0))
-        _back_to_1d(cx2, cx2.node("max_pool2d", [xt], attrs, NHWC, like=xt))
+        like = xt if kind == "max" else None  # max pooling moves data; average requantizes
+        _back_to_1d(cx2, cx2.node(op, [xt], attrs, NHWC, like=like))
         return
     _rank4(x, "global pooling")
     perm = identity(4) if channels_last else NHWC
     xt = cx.tensor(x, perm)
-    if kind == "avg":
+    if not pooled:
         cx.emit("mean", [xt], MeanAttrs((1, 2), True), perm)
     else:
         _, h, w, _ = xt.shape
         attrs = Pool2DAttrs((h, w), (1, 1), (0, 0, 0, 0))
-        cx.emit("max_pool2d", [xt], attrs, perm, like=xt)
+        cx.emit(op, [xt], attrs, perm, like=xt if kind == "max" else None)
 
 
 # ---- data movement -----------------------------------------------------------------------
