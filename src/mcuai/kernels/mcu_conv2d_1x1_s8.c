@@ -43,7 +43,6 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     {
         int32_t *cols = (int32_t *)scratch;
         mcu_mm_col col;
-        int32_t acc[4];
         for (px = 0; px + 1 < pixels; px += 2) {
             const int8_t *x0 = in + (size_t)px * cin;
             int8_t *y0 = out + (size_t)px * cout;
@@ -54,42 +53,14 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                 mcu_mm_col_push(&col, x0 + (size_t)c * cin, cin, 0);
                 mcu_mm_col_end(&col, cols, 2, c, cin);
             }
-            for (o = 0; o < cout; o += 2) {
-                const int32_t o1 = o + 1 < cout ? o + 1 : o;
-                const int8_t *w0 = filter + (size_t)o * cin;
-                acc[0] = bias[o];
-                acc[1] = bias[o1];
-                acc[2] = bias[o];
-                acc[3] = bias[o1];
-                mcu_mm_dot22(w0, filter + (size_t)o1 * cin, cin, cols, acc);
-                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
-                                   p->act_min, p->act_max);
-                y1[o] = mcu_mm_out(acc[2], q->multiplier[o], q->shift[o], p->output_offset,
-                                   p->act_min, p->act_max);
-                if (o1 != o) {
-                    y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1],
-                                        p->output_offset, p->act_min, p->act_max);
-                    y1[o1] = mcu_mm_out(acc[3], q->multiplier[o1], q->shift[o1],
-                                        p->output_offset, p->act_min, p->act_max);
-                }
-            }
+            mcu_mm_conv_rows(cols, 2, filter, cin, cout, bias, p, q, y0, y1);
         }
         if (px < pixels) {
             int8_t *y0 = out + (size_t)px * cout;
             mcu_mm_col_init(&col, cols, 1, 0);
             mcu_mm_col_push(&col, in + (size_t)px * cin, cin, 0);
             mcu_mm_col_end(&col, cols, 1, 0, cin);
-            for (o = 0; o < cout; o += 2) {
-                const int32_t o1 = o + 1 < cout ? o + 1 : o;
-                acc[0] = bias[o];
-                acc[1] = bias[o1];
-                mcu_mm_dot21(filter + (size_t)o * cin, filter + (size_t)o1 * cin, cin, cols,
-                             acc);
-                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
-                                   p->act_min, p->act_max);
-                y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1], p->output_offset,
-                                    p->act_min, p->act_max);
-            }
+            mcu_mm_conv_rows(cols, 1, filter, cin, cout, bias, p, q, y0, y0);
         }
         return;
     }

@@ -67,7 +67,7 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         const int32_t k = k_h * k_w * k_c;
         const int32_t pixels = out_dims->n * out_h * out_w;
         int32_t *cols = (int32_t *)scratch;
-        int32_t px, acc[4];
+        int32_t px;
         for (px = 0; px < pixels; px += 2) {
             const int32_t two = px + 1 < pixels;
             int8_t *y0 = out + (size_t)px * out_c;
@@ -76,29 +76,7 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             if (two) {
                 mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims);
             }
-            for (o = 0; o < out_c; o += 2) {
-                const int32_t o1 = o + 1 < out_c ? o + 1 : o;
-                const int32_t b0 = bias != NULL ? bias[o] : 0;
-                const int32_t b1 = bias != NULL ? bias[o1] : 0;
-                const int8_t *w0 = filter + (size_t)o * k, *w1 = filter + (size_t)o1 * k;
-                acc[0] = b0;
-                acc[1] = b1;
-                acc[2] = b0;
-                acc[3] = b1;
-                if (two) {
-                    mcu_mm_dot22(w0, w1, k, cols, acc);
-                    y1[o] = mcu_mm_out(acc[2], q->multiplier[o], q->shift[o],
-                                       p->output_offset, p->act_min, p->act_max);
-                    y1[o1] = mcu_mm_out(acc[3], q->multiplier[o1], q->shift[o1],
-                                        p->output_offset, p->act_min, p->act_max);
-                } else {
-                    mcu_mm_dot21(w0, w1, k, cols, acc);
-                }
-                y0[o] = mcu_mm_out(acc[0], q->multiplier[o], q->shift[o], p->output_offset,
-                                   p->act_min, p->act_max);
-                y0[o1] = mcu_mm_out(acc[1], q->multiplier[o1], q->shift[o1], p->output_offset,
-                                    p->act_min, p->act_max);
-            }
+            mcu_mm_conv_rows(cols, 1 + two, filter, k, out_c, bias, p, q, y0, y1);
         }
         return;
     }

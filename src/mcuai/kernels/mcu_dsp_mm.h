@@ -33,7 +33,8 @@
  *   are floor((a*b + 2^30) / 2^31); for a*b < 0 and v = a*b + 1 - 2^30 < 0,
  *   trunc(v / 2^31) = ceil(v / 2^31) = floor((v + 2^31 - 1) / 2^31) = floor((a*b + 2^30)/2^31).
  *   The saturating case a = b = INT32_MIN cannot occur since b >= 0. floor(p / 2^31) of the
- *   64-bit p is an arithmetic shift. RoundingDivideByPOT is unchanged (round half away).
+ *   64-bit p is an arithmetic shift (on DSP cores: SMLAL of a*b onto 2^30, then bits 31..62
+ *   of the 64-bit sum, which is that shift truncated to int32). RoundingDivideByPOT is unchanged (round half away).
  */
 #ifndef MCU_DSP_MM_H
 #define MCU_DSP_MM_H
@@ -49,9 +50,19 @@ MCU_INLINE int32_t mcu_mm_requantize(int32_t x, int32_t multiplier, int32_t shif
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+    /* one SMLAL onto 2^30; h = bits 31..62 of the 64-bit sum */
+    uint32_t lo = (uint32_t)1 << 30;
+    int32_t hi = 0;
+    const int32_t xs = (int32_t)((uint32_t)x << left);
+    int32_t h;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(xs), "r"(multiplier));
+    h = (int32_t)(((uint32_t)hi << 1) | (lo >> 31));
+#else
     const int64_t prod =
         (int64_t)(int32_t)((uint32_t)x << left) * multiplier + ((int64_t)1 << 30);
     const int32_t h = (int32_t)(prod >> 31);
+#endif
     const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
     const int32_t remainder = h & mask;
     const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
@@ -81,7 +92,7 @@ typedef struct {
     int32_t *word;  /* next group's first word of this column */
     int32_t stride; /* words between groups: 2 * ncols */
     int32_t n;      /* values pending in v */
-    int32_t v[4];
+    int32_t v[3];
 } mcu_mm_col;
 
 /* Start column c of a buffer of ncols columns. */
@@ -100,6 +111,11 @@ void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
 /* acc[0..1] += rows w0, w1 times the column of a 1-column buffer. */
 void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
                   int32_t acc[2]);
+/* y0[o] (and y1[o] for ncols 2) = clamp(requantize(bias[o] + w_o . column) + offset) for
+   every output channel o of a convolution (bias may be NULL). */
+void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
+                      int32_t cout, const int32_t *bias, const mcu_conv_params *p,
+                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1);
 #endif
 
 #endif /* MCU_DSP_MM_H */
