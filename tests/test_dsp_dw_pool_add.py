@@ -27,6 +27,7 @@ from mcuai.lower.repack_dw import pack_dw3x3, unpack_dw3x3
 from mcuai.targets.cortexm import ToolchainError, build_elf, elf_sizes, find_toolchain
 from mcuai.targets.cortexm.validation import run_validation, validation_harness
 from test_ops_dwconv2d import dw_model
+from test_ops_elementwise import binary_model
 
 pytestmark = [pytest.mark.qemu, pytest.mark.ref]
 ACT = s.ActivationFunctionType
@@ -160,3 +161,35 @@ def test_pack_dw3x3_layout(c: int) -> None:
                 at = 36 * (o // 4) + 4 * k + o % 4 if o < 4 * g else 36 * g + t * k + o - 4 * g
                 assert packed[at] == w[0, ky, kx, o]
     assert np.array_equal(unpack_dw3x3(packed, c), w[0])
+
+
+# ---- ADD ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "qa", "qb", "qo", "act"),
+    [
+        ((1, 5, 4, 7), (1, 5, 4, 7), (0.05, 3), (0.03, -7), (0.06, 1), ACT.NONE),
+        ((1, 5, 4, 8), (8,), (0.02, -128), (0.09, 127), (0.1, -3), ACT.RELU),  # broadcast
+        ((2, 3, 1, 6), (1, 1, 4, 1), (0.05, 0), (0.05, 0), (0.1, 0), ACT.RELU6),  # equal scales
+        ((1, 9, 9, 3), (1, 9, 9, 3), (0.2, 10), (0.3, -10), (0.01, 100), ACT.RELU_N1_TO_1),
+    ],
+)
+def test_add(
+    tmp_path: Path,
+    arm_tools: None,
+    a_shape: tuple[int, ...],
+    b_shape: tuple[int, ...],
+    qa: tuple[float, int],
+    qb: tuple[float, int],
+    qo: tuple[float, int],
+    act: int,
+) -> None:
+    m = binary_model("ADD", a_shape, b_shape, qa=qa, qb=qb, qo=qo, act=act)
+    check_dsp(m, tmp_path, "mcu_add_s8")
+
+
+def test_add_all_pairs_ties(tmp_path: Path, arm_tools: None) -> None:
+    # equal input scales and twice that output scale: every odd sum is a rounding tie
+    vals = np.arange(-128, 128, dtype=np.int8)
+    a, b = (v.reshape(1, 256, 256, 1) for v in np.meshgrid(vals, vals, indexing="ij"))
+    m = binary_model("ADD", a.shape, b.shape, qa=(0.05, 0), qb=(0.05, 0), qo=(0.1, 0))
+    check_dsp(m, tmp_path, "mcu_add_s8", inputs=[[a, b]])
