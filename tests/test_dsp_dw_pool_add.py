@@ -28,6 +28,7 @@ from mcuai.targets.cortexm import ToolchainError, build_elf, elf_sizes, find_too
 from mcuai.targets.cortexm.validation import run_validation, validation_harness
 from test_ops_dwconv2d import dw_model
 from test_ops_elementwise import binary_model
+from test_ops_pool import pool_model
 
 pytestmark = [pytest.mark.qemu, pytest.mark.ref]
 ACT = s.ActivationFunctionType
@@ -193,3 +194,32 @@ def test_add_all_pairs_ties(tmp_path: Path, arm_tools: None) -> None:
     a, b = (v.reshape(1, 256, 256, 1) for v in np.meshgrid(vals, vals, indexing="ij"))
     m = binary_model("ADD", a.shape, b.shape, qa=(0.05, 0), qb=(0.05, 0), qo=(0.1, 0))
     check_dsp(m, tmp_path, "mcu_add_s8", inputs=[[a, b]])
+
+
+# ---- pooling --------------------------------------------------------------------------------
+POOL_KERNEL = {"AVERAGE_POOL_2D": "mcu_avgpool2d_s8", "MAX_POOL_2D": "mcu_maxpool2d_s8"}
+
+
+@pytest.mark.parametrize("op", sorted(POOL_KERNEL))
+@pytest.mark.parametrize(
+    ("shape", "k", "stride", "padding", "act"),
+    [
+        ((1, 9, 8, 8), (3, 3), (2, 2), PAD.SAME, ACT.NONE),  # clipped border windows
+        ((1, 6, 7, 11), (2, 2), (2, 2), PAD.VALID, ACT.RELU),  # 4-channel groups + tail
+        ((2, 7, 5, 3), (3, 2), (1, 1), PAD.SAME, ACT.RELU6),  # tail only, batch 2
+        ((1, 25, 5, 12), (25, 5), (1, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # global, 125 taps
+        ((1, 20, 15, 4), (20, 15), (1, 1), PAD.VALID, ACT.NONE),  # 300 taps: 32-bit sums
+    ],
+)
+def test_pool(
+    tmp_path: Path,
+    arm_tools: None,
+    op: str,
+    shape: tuple[int, int, int, int],
+    k: tuple[int, int],
+    stride: tuple[int, int],
+    padding: int,
+    act: int,
+) -> None:
+    m = pool_model(op, shape, k, stride=stride, padding=padding, act=act)
+    check_dsp(m, tmp_path, POOL_KERNEL[op])

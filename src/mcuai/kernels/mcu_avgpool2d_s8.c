@@ -10,10 +10,41 @@
  *   rounds half away from zero), out = clamp(avg, act_min, act_max).
  *   The raw integers are averaged: TFLite requires equal input and output quantization (it only
  *   DCHECKs it) and ignores both; so does this kernel.
+ * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE): four channels per word, summed
+ *   with SXTAB16 in 16-bit lanes when the window has at most 256 in-image taps (exact, see
+ *   avg4_sums); then the same division.
  * Overflow: int32 sum of at most Kh*Kw values of magnitude <= 2^7:
  *   fits for windows below 2^24 taps.
  */
 #include "mcu_avgpool2d_s8.h"
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#include <arm_acle.h>
+#include <string.h>
+#define MCU_AVGPOOL_DSP 1
+
+/* Sums of four channels over a window of at most 256 taps: SXTAB16 adds bytes 0/2 (and, with
+ * ROR #8, bytes 1/3) into 16-bit lanes; |sum| <= 128 * 256 = 2^15 fits each lane exactly
+ * (-32768 .. 32512), and lanes never carry into each other. */
+static inline void avg4_sums(const int8_t *px, int32_t win_h, int32_t win_w, size_t row_step,
+                             size_t ch, int32_t sum[4])
+{
+    int32_t s02 = 0, s13 = 0, ky, kx;
+    for (ky = 0; ky < win_h; ++ky) {
+        const int8_t *r = px + (size_t)ky * row_step;
+        for (kx = 0; kx < win_w; ++kx) {
+            uint32_t v;
+            memcpy(&v, r + (size_t)kx * ch, 4);
+            s02 = __sxtab16(s02, (int32_t)v);
+            __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(s13) : "r"(s13), "r"(v));
+        }
+    }
+    sum[0] = (int16_t)(s02 & 0xffff);
+    sum[1] = (int16_t)(s13 & 0xffff);
+    sum[2] = s02 >> 16;
+    sum[3] = s13 >> 16;
+}
+#endif
 
 void mcu_avgpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                       const int8_t *in, const mcu_dims *f_dims,
@@ -36,7 +67,23 @@ void mcu_avgpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                 const int32_t win_h = ky1 - ky0, win_w = kx1 - kx0;
                 const int8_t *win =
                     in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
-                for (c = 0; c < in_c; ++c) {
+                c = 0;
+#if defined(MCU_AVGPOOL_DSP)
+                if (win_h * win_w <= 256 && win_h * win_w > 0) {
+                    const int32_t cnt = win_h * win_w;
+                    int32_t sum[4], j;
+                    for (; c + 4 <= in_c; c += 4) {
+                        avg4_sums(win + c, win_h, win_w, (size_t)in_w * (size_t)in_c,
+                                  (size_t)in_c, sum);
+                        for (j = 0; j < 4; ++j) {
+                            const int32_t acc = sum[j] > 0 ? (sum[j] + cnt / 2) / cnt
+                                                           : (sum[j] - cnt / 2) / cnt;
+                            *out++ = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+                        }
+                    }
+                }
+#endif
+                for (; c < in_c; ++c) {
                     const int8_t *px = win + c;
                     int32_t acc = 0;
                     for (ky = 0; ky < win_h; ++ky) {

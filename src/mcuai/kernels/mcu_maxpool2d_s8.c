@@ -7,8 +7,35 @@
  * Rule (TFLite reference_integer_ops::MaxPool, int8): out = clamp(max over the window clipped to
  *   the image (padding never wins), act_min, act_max) on the raw integers (TFLite requires equal
  *   input and output quantization and ignores both). No arithmetic, no overflow.
+ * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE): four channels per word,
+ *   byte-wise signed max/min with SSUB8 + SEL (the same comparisons on the same integers).
  */
 #include "mcu_maxpool2d_s8.h"
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#include <arm_acle.h>
+#include <string.h>
+#define MCU_MAXPOOL_DSP 1
+
+/* Byte-wise signed maximum / minimum of four channels: SSUB8 sets the GE flag of each byte
+ * where a >= b, SEL then picks bytes of its first operand there and of its second elsewhere
+ * (one asm statement so nothing can come between the flags and their use). */
+static inline uint32_t max4(uint32_t a, uint32_t b)
+{
+    uint32_t d, r;
+    __asm__("ssub8 %0, %2, %3\n\tsel %1, %2, %3" : "=&r"(d), "=r"(r) : "r"(a), "r"(b) : "cc");
+    (void)d;
+    return r;
+}
+
+static inline uint32_t min4(uint32_t a, uint32_t b)
+{
+    uint32_t d, r;
+    __asm__("ssub8 %0, %2, %3\n\tsel %1, %3, %2" : "=&r"(d), "=r"(r) : "r"(a), "r"(b) : "cc");
+    (void)d;
+    return r;
+}
+#endif
 
 void mcu_maxpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                       const int8_t *in, const mcu_dims *f_dims,
@@ -17,6 +44,10 @@ void mcu_maxpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w;
     int32_t b, oy, ox, c, ky, kx;
+#if defined(MCU_MAXPOOL_DSP)
+    const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+#endif
 
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
@@ -31,7 +62,24 @@ void mcu_maxpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                 const int32_t win_h = ky1 - ky0, win_w = kx1 - kx0;
                 const int8_t *win =
                     in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
-                for (c = 0; c < in_c; ++c) {
+                c = 0;
+#if defined(MCU_MAXPOOL_DSP)
+                for (; c + 4 <= in_c; c += 4) {
+                    uint32_t m = 0x80808080u;
+                    for (ky = 0; ky < win_h; ++ky) {
+                        const int8_t *row = win + c + (size_t)ky * (size_t)in_w * (size_t)in_c;
+                        for (kx = 0; kx < win_w; ++kx) {
+                            uint32_t v;
+                            memcpy(&v, row + (size_t)kx * (size_t)in_c, 4);
+                            m = max4(v, m);
+                        }
+                    }
+                    m = min4(max4(m, lo4), hi4);
+                    memcpy(out, &m, 4);
+                    out += 4;
+                }
+#endif
+                for (; c < in_c; ++c) {
                     const int8_t *px = win + c;
                     int32_t acc = -128;
                     for (ky = 0; ky < win_h; ++ky) {
