@@ -7,12 +7,15 @@
  *   (MlasQLinearAddKernelAvx2Helper, the kernel ORT runs on x86-64 with AVX2):
  *     r   = fmaf(a, ratio_a, fmaf(b, ratio_b, fixed))     two fused multiply-adds, float32
  *     out = saturate(round_half_to_even(r))               (cvtps2dq, then saturating packs)
- *   ratio_a = s_a / s_y, ratio_b = s_b / s_y, fixed = (float)zp_y - (ratio_a*zp_a + ratio_b*zp_b),
+ *   ratio_a = s_a / s_y, ratio_b = s_b / s_y, fixed = (float)zp_y - fma(ratio_a, zp_a, ratio_b*zp_b),
  *   all float32, computed at generation time (mcuai.lower.ort). A broadcast operand is folded
  *   into `fixed` by ORT (fixed += a * ratio_a, float32 multiply then add), as here.
  * fused = 0: the float ops ORT keeps when it does not fuse (DequantizeLinear, Add, QuantizeLinear):
  *     fa  = (float)(a - zp_a) * s_a,  fb = (float)(b - zp_b) * s_b      (MLAS dequantize)
  *     out = saturate(round_half_to_even((fa + fb) / s_y) + zp_y)       (MLAS QuantizeLinear)
+ * uint8: ORT converts int8 Q -> DQ pairs to uint8 before fusing (QDQS8ToU8Transformer), so a
+ *   fused Add often runs on u = q + 128 with zero points + 128 (offset = 128; `fixed` then
+ *   holds the uint8 zero points); the result saturates to [0, 255] and is stored minus 128.
  * Both clamp to [act_min, act_max]. No integer overflow: all arithmetic after the int8 loads
  * is float32 on values below 2^16.
  */
@@ -23,22 +26,24 @@ void mcu_add_ort_s8(const mcu_add_ort_params *p, int32_t size_a, const int8_t *a
 {
     int32_t i;
     if (p->fused) {
+        const int32_t off = p->offset;
         float fixed = p->fixed;
         if (size_a == 1) {
-            fixed = fixed + (float)a[0] * p->ratio_a;
+            fixed = fixed + (float)(a[0] + off) * p->ratio_a;
         } else if (size_b == 1) {
-            fixed = fixed + (float)b[0] * p->ratio_b;
+            fixed = fixed + (float)(b[0] + off) * p->ratio_b;
         }
         for (i = 0; i < size; ++i) {
             float r;
             if (size_a == 1) {
-                r = fmaf((float)b[i], p->ratio_b, fixed);
+                r = fmaf((float)(b[i] + off), p->ratio_b, fixed);
             } else if (size_b == 1) {
-                r = fmaf((float)a[i], p->ratio_a, fixed);
+                r = fmaf((float)(a[i] + off), p->ratio_a, fixed);
             } else {
-                r = fmaf((float)a[i], p->ratio_a, fmaf((float)b[i], p->ratio_b, fixed));
+                r = fmaf((float)(a[i] + off), p->ratio_a,
+                         fmaf((float)(b[i] + off), p->ratio_b, fixed));
             }
-            out[i] = (int8_t)mcu_ort_saturate(r, 0, p->act_min, p->act_max);
+            out[i] = (int8_t)(mcu_ort_saturate(r, 0, p->act_min + off, p->act_max + off) - off);
         }
         return;
     }

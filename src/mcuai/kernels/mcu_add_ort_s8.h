@@ -4,7 +4,8 @@
 
 /* Quantized Add with ONNX Runtime's arithmetic. */
 typedef struct {
-    int32_t fused;      /* 1: QLinearAdd (MLAS, FMA), 0: DequantizeLinear, float Add, QuantizeLinear */
+    int32_t fused;  /* 1: QLinearAdd (MLAS, FMA), 0: DequantizeLinear, float Add, QuantizeLinear */
+    int32_t offset; /* fused: 128 when ORT runs the QLinearAdd on uint8 (values + 128), else 0 */
     float ratio_a;      /* s_a / s_y (fused) */
     float ratio_b;      /* s_b / s_y (fused) */
     float fixed;        /* (float)zp_y - (ratio_a * zp_a + ratio_b * zp_b) (fused) */

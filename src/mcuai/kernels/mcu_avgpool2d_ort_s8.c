@@ -13,6 +13,8 @@
  *   sum    = f over in-image taps, rows outer, columns inner, added in float32 in that order
  *   avg    = sum / (float)count, count = in-image taps (count_include_pad = 0)
  *   out    = saturate(nearbyintf(avg / s_y + (float)zp_y))    (round half to even)
+ *   On activations ORT converted to uint8 (QDQS8ToU8Transformer, offset = 128) the zero point
+ *   in that last float addition is zp_y + 128; the result saturates to [0, 255], minus 128.
  * Both clamp to [act_min, act_max]. Overflow: |in - zp_x| <= 255, so windows up to 2^23 taps.
  */
 #include "mcu_avgpool2d_ort_s8.h"
@@ -58,8 +60,10 @@ void mcu_avgpool2d_ort_s8(const mcu_avgpool_ort_params *p, const mcu_dims *in_di
                         }
                     }
                     v = sum / count;
-                    v = v / p->output_scale + (float)p->output_zp;
-                    *out++ = (int8_t)mcu_ort_saturate(v, 0, p->act_min, p->act_max);
+                    v = v / p->output_scale + (float)(p->output_zp + p->offset);
+                    *out++ = (int8_t)(mcu_ort_saturate(v, 0, p->act_min + p->offset,
+                                                       p->act_max + p->offset)
+                                      - p->offset);
                 }
             }
         }

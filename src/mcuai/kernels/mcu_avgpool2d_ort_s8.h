@@ -7,6 +7,7 @@ typedef struct {
     int32_t global;     /* 1: window = whole image, no padding (ORT's integer global path) */
     int32_t input_zp;   /* zp_x */
     int32_t output_zp;  /* zp_y */
+    int32_t offset;     /* window path: 128 when ORT runs the pool on uint8 (zp_y + 128), else 0 */
     float input_scale;  /* s_x (window path) */
     float output_scale; /* s_y (window path) */
     float scale;        /* s_x / (s_y * (float)(H*W)) in float32 (global path) */

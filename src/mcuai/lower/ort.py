@@ -46,6 +46,14 @@ ORT_NUMERICS = "onnxruntime"
 #: ``DequantizeLinear -> float op -> QuantizeLinear``; see :func:`ort_float_nodes`).
 ORT_FLOAT_NUMERICS = "onnxruntime-float"
 
+#: ``Node.numerics`` of fused ONNX nodes that ONNX Runtime computes on activations it converted
+#: from int8 to uint8 (``QDQS8ToU8Transformer``): same integers except where a zero point enters
+#: float arithmetic (QLinearAdd, QLinearAveragePool), see :func:`ort_plan`.
+ORT_U8_NUMERICS = "onnxruntime-u8"
+
+#: Every ``Node.numerics`` lowered with ONNX Runtime's rules.
+ORT_ALL = ("onnxruntime", "onnxruntime-float", "onnxruntime-u8")
+
 #: ``Node.numerics`` of ONNX nodes lowered with the integer-only (TFLite-style, fixed-point
 #: multiplier) kernels: ``--requant fixed-point``.
 FIXED_POINT_NUMERICS = "onnxruntime-fixed-point"
@@ -67,7 +75,7 @@ def set_requant(graph: Graph, requant: str) -> Graph:
         raise ValueError(f"--requant must be one of {', '.join(REQUANT_MODES)}, not '{requant}'")
     if requant == "fixed-point":
         for n in graph.nodes:
-            if n.numerics in (ORT_NUMERICS, ORT_FLOAT_NUMERICS):
+            if n.numerics in ORT_ALL:
                 n.numerics = FIXED_POINT_NUMERICS
     return graph
 
@@ -102,14 +110,30 @@ def add_constants(
     """``(ratio_a, ratio_b, fixed)`` of MLAS's QLinearAdd kernel, float32:
     ``ratio = s / s_y``; ``fixed = (float)zp_y - (ratio_a * zp_a + ratio_b * zp_b)`` where the
     inner expression is compiled (gcc, -mfma, default contraction) as
-    ``fma(ratio_b, zp_b, ratio_a * zp_a)``. Checked against ORT 1.32 (tests/test_onnx_numerics)."""
+    ``fma(ratio_a, zp_a, ratio_b * zp_b)`` (measured against ORT 1.32 on all 65536 input pairs
+    of several scale sets; tests/test_onnx_numerics checks the kernel end to end)."""
     ra = f32(f32(s_a) / f32(s_y))
     rb = f32(f32(s_b) / f32(s_y))
-    prod_a = f32(ra * f32(zp_a))
-    # fma(rb, zp_b, prod_a): exact product then one rounding (float64 holds it exactly)
-    inner = f32(float(rb) * float(zp_b) + float(prod_a))
+    prod_b = f32(rb * f32(zp_b))
+    inner = _fma(ra, f32(zp_a), prod_b)
     fixed = f32(f32(zp_y) - inner)
     return ra, rb, fixed
+
+
+def _fma(x: np.float32, y: np.float32, z: np.float32) -> np.float32:
+    """float32 ``fma(x, y, z)``: the exact ``x * y + z`` rounded once to float32 (nearest,
+    ties to even), computed with exact rationals."""
+    from fractions import Fraction
+
+    exact = Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z))
+    f = f32(float(exact))
+    cands = [np.nextafter(f, f32(-np.inf)), f, np.nextafter(f, f32(np.inf))]
+
+    def key(c: np.float32) -> tuple[Fraction, int]:
+        odd = int(np.array(c, np.float32).view(np.int32)) & 1
+        return (abs(Fraction(float(c)) - exact), odd)
+
+    return f32(min(cands, key=key))
 
 
 def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
@@ -241,6 +265,7 @@ def _lower_avg_pool(node: Node) -> list[Call] | None:
             ("global", int(is_global)),
             ("input_zp", zp_of(node, x)),
             ("output_zp", zp_of(node, y)),
+            ("offset", 128 if node.numerics == ORT_U8_NUMERICS else 0),
             ("input_scale", float(f32(s_x))),
             ("output_scale", float(f32(s_y))),
             ("scale", float(global_pool_scale(s_x, s_y, h * wd))),
@@ -264,13 +289,15 @@ def _lower_add(node: Node) -> list[Call] | None:
         raise unsupported(node, "ONNX Runtime Add with a broadcast other than a single element")
     s_a, s_b, s_y = scale_of(node, a_t), scale_of(node, b_t), scale_of(node, y)
     z_a, z_b, z_y = zp_of(node, a_t), zp_of(node, b_t), zp_of(node, y)
-    ra, rb, fixed = add_constants(s_a, z_a, s_b, z_b, s_y, z_y)
+    off = 128 if node.numerics == ORT_U8_NUMERICS else 0
+    ra, rb, fixed = add_constants(s_a, z_a + off, s_b, z_b + off, s_y, z_y + off)
     lo, hi = clamp_of(node, node.attrs.clamp)
-    fused = node.numerics == ORT_NUMERICS
+    fused = node.numerics != ORT_FLOAT_NUMERICS
     params = Struct(
         "mcu_add_ort_params",
         [
             ("fused", int(fused)),
+            ("offset", off),
             ("ratio_a", float(ra)),
             ("ratio_b", float(rb)),
             ("fixed", float(fixed)),
@@ -322,7 +349,7 @@ def lower_ort(node: Node) -> list[Call] | None:
     """The ORT-rule kernel calls of an ONNX Runtime node, or ``None`` when the op (or this
     type combination) computes the same integers under both rules and the op's own lowering
     applies (views, data movement, max pooling, ...)."""
-    if node.numerics not in (ORT_NUMERICS, ORT_FLOAT_NUMERICS):
+    if node.numerics not in ORT_ALL:
         return None
     fn = _LOWER.get(node.op)
     return None if fn is None else fn(node)
@@ -347,10 +374,12 @@ _ORT_FUSABLE = {
 }
 
 
-def ort_float_nodes(model: object) -> set[str]:
-    """Names of the ONNX nodes whose ``DQ -> op -> Q`` group ONNX Runtime (1.32, CPU, default
-    optimizations) leaves unfused, i.e. computes as float ops between DequantizeLinear and
-    QuantizeLinear.
+def ort_plan(model: object) -> dict[str, str]:
+    """What ONNX Runtime (1.32, CPU, default optimizations, x86-64) makes of each QDQ group:
+    ``{onnx node name: numerics}`` -- :data:`ORT_FLOAT_NUMERICS` for the groups it leaves
+    unfused (float ops between DequantizeLinear and QuantizeLinear),
+    :data:`ORT_U8_NUMERICS` for fused groups it computes on activations converted to uint8;
+    fused int8 groups are not listed.
 
     The rule, as measured on ORT 1.32 with small models built for it (tests/test_onnx_numerics)
     and the MLPerf Tiny QDQ models, and as its QDQ selectors state (``NodeGroup::
@@ -366,6 +395,12 @@ def ort_float_nodes(model: object) -> set[str]:
        consumer node or one graph output). A Q -> DQ pair shared by two consumers, or also
        read as a graph output, leaves the producer unfused too (measured: ORT then keeps the
        producer in float; why is not visible in the selectors).
+
+    4. before fusing, ORT's QDQS8ToU8Transformer turns every int8 Q -> DQ pair whose Q output
+       has a single use into uint8 (both zero points + 128). A group whose activations end up
+       with both types does not fuse (the selectors want one type); a group fused on uint8
+       gives different float roundings where the zero point enters float arithmetic
+       (QLinearAdd's constant term, QLinearAveragePool's ``+ zp_y``).
 
     ``model`` is an ``onnx.ModelProto``.
     """
@@ -428,7 +463,27 @@ def ort_float_nodes(model: object) -> set[str]:
         p = producer.get(name)
         return p is not None and p.op_type == "QuantizeLinear"
 
-    unfused: set[str] = set()
+    def dq_is_u8(dq_out: str) -> bool:
+        """QDQS8ToU8Transformer (level 2, x86-64): a QuantizeLinear whose output has a single
+        use, a DequantizeLinear, with equal scalar int8 zero points, becomes uint8 (zp + 128)."""
+        dq = producer[dq_out]
+        src = dq.input[0]
+        if not is_q(src) or uses.get(src, 0) != 1:
+            return False
+        q = producer[src]
+        zq = consts.get(q.input[2]) if len(q.input) > 2 else None
+        zd = consts.get(dq.input[2]) if len(dq.input) > 2 else None
+        return (
+            zq is not None
+            and zd is not None
+            and zq.size == 1
+            and zd.size == 1
+            and zq.dtype == np.int8
+            and zd.dtype == np.int8
+            and int(zq.reshape(-1)[0]) == int(zd.reshape(-1)[0])
+        )
+
+    plan: dict[str, str] = {}
     for n in g.node:
         if n.op_type not in _ORT_FUSABLE or n.domain not in ("", "ai.onnx"):
             continue
@@ -440,6 +495,8 @@ def ort_float_nodes(model: object) -> set[str]:
             src = producer[i].input[0]
             if is_q(src) and uses.get(src, 0) != 1:
                 ok = False
+        # activation operands (not constants) and outputs converted to uint8 by ORT
+        u8 = [dq_is_u8(i) for i in dq_in if producer[i].input[0] not in consts]
         for o in n.output:
             cons = consumers.get(o, [])
             if uses.get(o, 0) != 1 or len(cons) != 1 or cons[0].op_type != "QuantizeLinear":
@@ -452,17 +509,28 @@ def ort_float_nodes(model: object) -> set[str]:
                 continue
             if q_cons[0].op_type == "DequantizeLinear" and uses.get(c(q_cons[0].output[0]), 0) > 1:
                 ok = False
+            if q_cons[0].op_type == "DequantizeLinear":
+                u8.append(dq_is_u8(q_cons[0].output[0]))
+        if ok and len(set(u8)) > 1:
+            ok = False  # int8 and uint8 operands: the selectors want one activation type
         if not ok:
-            unfused.add(n.name)
-    return unfused
+            plan[n.name] = ORT_FLOAT_NUMERICS
+        elif u8 and all(u8):
+            plan[n.name] = ORT_U8_NUMERICS
+    return plan
+
+
+def ort_float_nodes(model: object) -> set[str]:
+    """Names of the ONNX nodes ONNX Runtime leaves unfused (:func:`ort_plan`)."""
+    return {k for k, v in ort_plan(model).items() if v == ORT_FLOAT_NUMERICS}
 
 
 def mark_ort_float(graph: Graph, model: object) -> Graph:
-    """Relabel :data:`ORT_FLOAT_NUMERICS` the ONNX Runtime nodes of ``graph`` whose source node
-    ONNX Runtime does not fuse (:func:`ort_float_nodes` of the ``onnx.ModelProto``)."""
-    names = ort_float_nodes(model)
-    if names:
+    """Relabel the ONNX Runtime nodes of ``graph`` as ORT runs their source node
+    (:func:`ort_plan` of the ``onnx.ModelProto``): unfused (float) or fused on uint8."""
+    plan = ort_plan(model)
+    if plan:
         for n in graph.nodes:
-            if n.numerics == ORT_NUMERICS and n.origin in names:
-                n.numerics = ORT_FLOAT_NUMERICS
+            if n.numerics == ORT_NUMERICS and n.origin in plan:
+                n.numerics = plan[n.origin]
     return graph

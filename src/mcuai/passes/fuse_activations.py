@@ -6,10 +6,11 @@ then NONE -> [qmin, qmax], RELU -> [max(qmin, q(0)), qmax], RELU6 -> [max(qmin, 
 min(qmax, q(6))], RELU_N1_TO_1 -> [max(qmin, q(-1)), min(qmax, q(1))]. Float outputs keep the
 real range. The activation itself stays in the attributes for reports (``conv2d+relu6``).
 
-ONNX nodes (``numerics`` "onnxruntime" or "onnxruntime-float") round as ONNX Runtime's
-QuantizeLinear does: ``q(f) = z + round_half_to_even(f / s)`` (float32 division). Relu/Clip
-followed by QuantizeLinear compute ``Q(clip(x))``; quantization is monotonic, so that equals
-the quantized value clamped to ``[Q(lo), Q(hi)]`` -- with Q's own rounding.
+ONNX nodes (``numerics`` "onnxruntime", "onnxruntime-float", "onnxruntime-u8") round as
+ONNX Runtime's QuantizeLinear does: ``q(f) = z + round_half_to_even(f / s)`` (float32
+division). Relu/Clip followed by QuantizeLinear compute ``Q(clip(x))``; quantization is
+monotonic, so that equals the quantized value clamped to ``[Q(lo), Q(hi)]`` -- with Q's own
+rounding.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def run(graph: Graph) -> Graph:
             continue
         out = n.output
         if out.dtype.is_integer and out.quant is not None and not out.quant.per_axis:
-            ort = n.numerics in ("onnxruntime", "onnxruntime-float")
+            ort = n.numerics.startswith("onnxruntime")
             clamp = quantized_clamp(act, out, half_even=ort)
         else:
             lo, hi = act.real_range()

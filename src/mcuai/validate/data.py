@@ -30,6 +30,8 @@ zero, *not* to even). This is checked against LiteRT running a QUANTIZE model in
 One deliberate difference: where ``|x / scale| >= 2**31`` the reference converts an
 out-of-range float to int32 (undefined behaviour in C++; on x86 it yields ``qmin`` even for
 huge positive values); here such values saturate like any other, to ``qmin`` or ``qmax``.
+For ONNX models the rounding is ONNX Runtime's ``QuantizeLinear``: the same float32 division,
+halves rounded to even (``quantize(..., half_even=True)``).
 """
 
 from __future__ import annotations
@@ -147,10 +149,12 @@ def dequantize(arr: np.ndarray, tensor: Tensor) -> np.ndarray:
     return out
 
 
-def quantize(arr: np.ndarray, tensor: Tensor) -> np.ndarray:
+def quantize(arr: np.ndarray, tensor: Tensor, half_even: bool = False) -> np.ndarray:
     """Quantize real values to ``tensor``'s integer dtype like TFLite's QUANTIZE reference
     kernel: float32 division by the scale, round half away from zero, add the zero point,
-    saturate (see the module doc). Raises ValueError for NaN and for an unquantized tensor."""
+    saturate (see the module doc). ``half_even``: ONNX ``QuantizeLinear`` as ONNX Runtime
+    computes it (same float32 division, halves rounded to even). Raises ValueError for NaN and
+    for an unquantized tensor."""
     q = tensor.quant
     if q is None or not tensor.dtype.is_integer:
         raise ValueError(f"tensor {tensor.name!r} is not a quantized integer tensor")
@@ -161,8 +165,9 @@ def quantize(arr: np.ndarray, tensor: Tensor) -> np.ndarray:
     zp = _param(q.zero_point.astype(np.float64), tensor, x.ndim)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         y = (x / scale).astype(np.float64)  # the float32 quotient, held exactly in float64
-    # round half away from zero; exact in float64 for every float32 quotient
-    r = np.where(y >= 0, np.floor(y + 0.5), np.ceil(y - 0.5)) + zp
+    # half away from zero (TFLite) or half to even (ONNX); exact in float64 for float32 quotients
+    away = np.where(y >= 0, np.floor(y + 0.5), np.ceil(y - 0.5))
+    r = (np.rint(y) if half_even else away) + zp
     out: np.ndarray = np.clip(r, tensor.dtype.qmin, tensor.dtype.qmax).astype(tensor.dtype.np)
     return out
 
@@ -253,7 +258,9 @@ def _batched(
     return b
 
 
-def _input_values(npz: _Npz, key: str, arr: np.ndarray, tensor: Tensor) -> np.ndarray:
+def _input_values(
+    npz: _Npz, key: str, arr: np.ndarray, tensor: Tensor, half_even: bool = False
+) -> np.ndarray:
     """``arr`` (batched) converted to ``tensor``'s raw dtype, following the module's rules."""
     dt = tensor.dtype
     kind = arr.dtype.kind
@@ -274,7 +281,7 @@ def _input_values(npz: _Npz, key: str, arr: np.ndarray, tensor: Tensor) -> np.nd
             )
         if not np.isfinite(arr).all():
             raise npz.fail(f"{key!r} contains NaN or infinity; it cannot be quantized")
-        return quantize(arr, tensor)
+        return quantize(arr, tensor, half_even)
     if arr.dtype != dt.np:
         hint = (
             f" or float values (real, quantized with {tensor.quant.describe()})"
@@ -288,11 +295,12 @@ def _input_values(npz: _Npz, key: str, arr: np.ndarray, tensor: Tensor) -> np.nd
     return arr
 
 
-def load_inputs(npz: Path, graph_inputs: list[Tensor]) -> list[np.ndarray]:
+def load_inputs(npz: Path, graph_inputs: list[Tensor], half_even: bool = False) -> list[np.ndarray]:
     """Read the model inputs from ``npz``: one array per model input, in the batched layout
     (``[N, ...]``, see the module doc) and the input's raw dtype, all with the same ``N``.
 
-    - float data for a quantized integer input is quantized (see :func:`quantize`);
+    - float data for a quantized integer input is quantized (see :func:`quantize`; with
+      ``half_even`` -- ONNX models -- as ONNX Runtime's QuantizeLinear rounds);
     - integer data for an integer input must have exactly its dtype (taken as already
       quantized); float data for a float input is converted to float32 as it is;
     - anything else (missing key, bad shape or dtype, different N, empty array, NaN for a
@@ -311,7 +319,7 @@ def load_inputs(npz: Path, graph_inputs: list[Tensor]) -> list[np.ndarray]:
                 n, first = arr.shape[0], key
             elif arr.shape[0] != n:
                 raise f.fail(f"{key!r} has {arr.shape[0]} samples but {first!r} has {n}")
-            out.append(np.ascontiguousarray(_input_values(f, key, arr, t)))
+            out.append(np.ascontiguousarray(_input_values(f, key, arr, t, half_even)))
         return out
     finally:
         f.close()

@@ -420,7 +420,7 @@ def validate_model(
     if code_hook is not None:
         code_hook(code)
     if vi is not None:
-        inputs = load_inputs(vi, graph.inputs)
+        inputs = load_inputs(vi, graph.inputs, half_even="onnx_opset" in graph.metadata)
         if batches is not None:
             inputs = [a[:batches] for a in inputs]
         inputs_from = str(vi)

@@ -1,0 +1,381 @@
+"""ONNX Runtime's numerics in the generated C (``mcuai.lower.ort``, ``mcu_*_ort_*`` kernels).
+
+Single-op ONNX models built with ``onnx.helper`` -- QDQ (``DequantizeLinear -> op ->
+QuantizeLinear``) and QOperator (QLinearConv, QLinearMatMul, QLinearAdd, ...) -- are generated,
+compiled and run on seeded random inputs; the reference is ONNX Runtime (CPU, default
+optimizations) through ``mcuai validate``; integer results must be identical. The fusion rule
+(which DQ -> op -> Q groups ORT leaves in float) is checked against the graph ORT itself
+writes after optimization. The corpus test asserts bit-exactness on the MLPerf Tiny QDQ models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import corpus_model
+from mcuai.api import generate
+from mcuai.lower.ort import ort_float_nodes
+from mcuai.validate.run import ValidationReport, validate_model
+
+pytestmark = [pytest.mark.ref, pytest.mark.cc]
+
+RNG_SEED = 7
+
+
+class G:
+    """A tiny ONNX graph under construction (initializers named after their use)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[TensorProto] = []
+        self.rng = np.random.default_rng(RNG_SEED)
+
+    def const(self, name: str, arr: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(arr, name))
+        return name
+
+    def node(self, op: str, ins: list[str], out: str, domain: str = "", **kw: object) -> str:
+        self.nodes.append(helper.make_node(op, ins, [out], name=out, domain=domain, **kw))
+        return out
+
+    def q(self, x: str, out: str, s: float, z: int, dt: type = np.int8) -> str:
+        ins = [x, self.const(out + "_s", np.float32(s)), self.const(out + "_z", dt(z))]
+        return self.node("QuantizeLinear", ins, out)
+
+    def dq(self, x: str, out: str, s: float, z: int, dt: type = np.int8) -> str:
+        ins = [x, self.const(out + "_s", np.float32(s)), self.const(out + "_z", dt(z))]
+        return self.node("DequantizeLinear", ins, out)
+
+    def qdq(self, x: str, out: str, s: float, z: int) -> str:
+        return self.dq(self.q(x, out + "_q", s, z), out, s, z)
+
+    def weights(self, out: str, shape: tuple[int, ...], per_channel: bool) -> str:
+        """Constant int8 weights through a DequantizeLinear (per channel along axis 0)."""
+        w = self.rng.integers(-127, 128, shape).astype(np.int8)
+        n = shape[0]
+        s = (self.rng.uniform(0.002, 0.02, n) if per_channel else np.array(0.01)).astype(np.float32)
+        z = np.zeros(n if per_channel else (), np.int8)
+        ins = [self.const(out + "_wq", w), self.const(out + "_ws", s), self.const(out + "_wz", z)]
+        return self.node("DequantizeLinear", ins, out, axis=0)
+
+    def bias(self, out: str, n: int, s_x: float, w_scale_name: str) -> str:
+        """int32 bias with scale s_x * s_w (as ONNX Runtime's quantizer writes it)."""
+        ws = next(numpy_helper.to_array(i) for i in self.inits if i.name == w_scale_name)
+        s = (np.float32(s_x) * ws.astype(np.float32)).astype(np.float32)
+        b = self.rng.integers(-2000, 2000, n).astype(np.int32)
+        zs = np.zeros(s.shape, np.int32)
+        ins = [self.const(out + "_bq", b), self.const(out + "_bs", s), self.const(out + "_bz", zs)]
+        return self.node("DequantizeLinear", ins, out, axis=0)
+
+    def model(
+        self,
+        inputs: dict[str, list[int]],
+        outputs: list[str],
+        opset: int = 13,
+        in_type: int = TensorProto.FLOAT,
+    ) -> onnx.ModelProto:
+        g = helper.make_graph(
+            self.nodes,
+            "g",
+            [helper.make_tensor_value_info(k, in_type, v) for k, v in inputs.items()],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+            self.inits,
+        )
+        ops = [helper.make_opsetid("", opset), helper.make_opsetid("com.microsoft", 1)]
+        m = helper.make_model(g, opset_imports=ops)
+        m.ir_version = 8
+        # declare the outputs with the types and shapes ONNX infers
+        inferred = onnx.shape_inference.infer_shapes(m)
+        del m.graph.output[:]
+        m.graph.output.extend(inferred.graph.output)
+        if any(not o.type.tensor_type.HasField("shape") for o in m.graph.output):
+            # com.microsoft ops have no ONNX shape inference: ask ONNX Runtime
+            sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+            feeds = {k: np.zeros(v, np.float32) for k, v in inputs.items()}
+            for o, val in zip(m.graph.output, sess.run(outputs, feeds), strict=True):
+                shape = o.type.tensor_type.shape
+                shape.Clear()
+                for d in val.shape:
+                    shape.dim.add().dim_value = d
+        return m
+
+
+def _validate(tmp_path: Path, m: onnx.ModelProto, name: str, **kw: object) -> ValidationReport:
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(m, path)
+    return validate_model(path, batches=4, seed=3, progress=False, **kw)  # type: ignore[arg-type]
+
+
+def _assert_exact(rep: ValidationReport) -> None:
+    assert rep.bit_exact is True, [
+        (r.pair, r.metrics.bit_exact, r.metrics.max_lsb) for r in rep.rows
+    ]
+
+
+# --- QDQ single-op models ------------------------------------------------------------------
+
+
+def conv_qdq(
+    g: G, *, c_in: int = 3, c_out: int = 8, k: int = 3, stride: int = 1, pad: int = 1,
+    group: int = 1, per_channel: bool = True, s_x: float = 0.03, z_x: int = 5,
+    s_y: float = 0.05, z_y: int = -7,
+) -> str:  # fmt: skip
+    x = g.qdq("x", "xd", s_x, z_x)
+    w = g.weights("w", (c_out, c_in // group, k, k), per_channel)
+    b = g.bias("b", c_out, s_x, "w_ws")
+    y = g.node("Conv", [x, w, b], "conv", pads=[pad] * 4, strides=[stride] * 2, group=group)
+    return g.dq(g.q(y, "yq", s_y, z_y), "y", s_y, z_y)
+
+
+QDQ_CASES: dict[str, Callable[[G], tuple[dict[str, list[int]], str]]] = {
+    "conv3x3_per_channel": lambda g: ({"x": [1, 3, 9, 9]}, conv_qdq(g)),
+    "conv_stride2_per_tensor": lambda g: (
+        {"x": [1, 4, 10, 10]},
+        conv_qdq(g, c_in=4, stride=2, pad=0, per_channel=False),
+    ),
+    "conv1x1": lambda g: ({"x": [1, 6, 5, 5]}, conv_qdq(g, c_in=6, k=1, pad=0)),
+    "depthwise": lambda g: ({"x": [1, 6, 8, 8]}, conv_qdq(g, c_in=6, c_out=6, group=6)),
+    "grouped": lambda g: ({"x": [1, 4, 6, 6]}, conv_qdq(g, c_in=4, c_out=6, group=2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(QDQ_CASES))
+def test_qdq_conv_bit_exact(tmp_path: Path, require_cc: str, case: str) -> None:
+    g = G()
+    inputs, out = QDQ_CASES[case](g)
+    _assert_exact(_validate(tmp_path, g.model(inputs, [out]), case))
+
+
+@pytest.mark.parametrize("op", ["Gemm", "MatMul"])
+def test_qdq_gemm_matmul_bit_exact(tmp_path: Path, require_cc: str, op: str) -> None:
+    g = G()
+    s_x = 0.04
+    x = g.qdq("x", "xd", s_x, -3)
+    if op == "Gemm":
+        w = g.weights("w", (10, 24), per_channel=True)
+        y = g.node("Gemm", [x, w, g.bias("b", 10, s_x, "w_ws")], "fc", transB=1)
+    else:
+        w = g.weights("w", (24, 10), per_channel=False)
+        y = g.node("MatMul", [x, w], "fc")
+    out = g.dq(g.q(y, "yq", 0.2, 4), "y", 0.2, 4)
+    _assert_exact(_validate(tmp_path, g.model({"x": [1, 24]}, [out]), op))
+
+
+def test_qdq_add_fused_and_float_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    """Two Adds: the first reads a DQ that is also a graph output (ORT keeps DQ -> Add -> Q in
+    float), the second is an exclusive QDQ group (QLinearAdd)."""
+    g = G()
+    a = g.qdq("a", "ad", 0.021, 3)
+    b = g.qdq("b", "bd", 0.017, -9)
+    s1 = g.node("Add", [a, b], "add_float")
+    s1d = g.qdq(s1, "s1d", 0.043, 2)
+    c = g.qdq("c", "cd", 0.05, 0)
+    s2 = g.node("Add", [s1d, c], "add_fused")
+    out = g.dq(g.q(s2, "yq", 0.06, -1), "y", 0.06, -1)
+    m = g.model({"a": [1, 4, 6, 6], "b": [1, 4, 6, 6], "c": [1, 4, 6, 6]}, [out, "ad"])
+    assert ort_float_nodes(m) == {"add_float"}
+    _assert_exact(_validate(tmp_path, m, "adds"))
+
+
+@pytest.mark.parametrize(
+    ("kernel", "pads", "strides"),
+    [((3, 3), [1, 1, 1, 1], [2, 2]), ((2, 3), [0, 1, 0, 1], [1, 2]), ((7, 5), [0] * 4, [1, 1])],
+)
+def test_qdq_average_pool_bit_exact(
+    tmp_path: Path, require_cc: str, kernel: tuple[int, int], pads: list[int], strides: list[int]
+) -> None:
+    """Windows with padding use ORT's float rule; a window over the whole image without padding
+    uses its integer global rule."""
+    g = G()
+    x = g.qdq("x", "xd", 0.031, -20)
+    y = g.node("AveragePool", [x], "pool", kernel_shape=list(kernel), pads=pads, strides=strides)
+    out = g.dq(g.q(y, "yq", 0.0173, 11), "y", 0.0173, 11)
+    _assert_exact(_validate(tmp_path, g.model({"x": [1, 5, 7, 5]}, [out]), "pool"))
+
+
+def test_qdq_global_average_pool_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    g = G()
+    x = g.qdq("x", "xd", 0.029, 7)
+    y = g.node("GlobalAveragePool", [x], "gap")
+    out = g.dq(g.q(y, "yq", 0.011, -5), "y", 0.011, -5)
+    _assert_exact(_validate(tmp_path, g.model({"x": [1, 6, 9, 7]}, [out]), "gap"))
+
+
+def test_quantize_linear_rounds_half_to_even(tmp_path: Path, require_cc: str) -> None:
+    """Inputs exactly halfway between two steps (scale 0.25): ORT rounds to even, TFLite away
+    from zero; the C model must agree with ORT on every tie."""
+    g = G()
+    out = g.dq(g.q("x", "xq", 0.25, 3), "y", 0.25, 3)
+    m = g.model({"x": [1, 64]}, [out])
+    x = ((np.arange(64, dtype=np.float32) - 32) * 0.125 + 0.0625 * 0).reshape(1, 64)
+    vi = tmp_path / "ties.npz"
+    np.savez(vi, x=np.stack([x, x * 2.0]).astype(np.float32))
+    _assert_exact(_validate(tmp_path, m, "ties", vi=vi))
+
+
+# --- QOperator single-op models --------------------------------------------------------------
+
+
+def _qop_conv(g: G) -> tuple[dict[str, list[int]], str]:
+    x = g.q("x", "xq", 0.03, 2)
+    w = g.const("w", g.rng.integers(-127, 128, (5, 3, 3, 3)).astype(np.int8))
+    ws = g.const("ws", g.rng.uniform(0.002, 0.02, 5).astype(np.float32))
+    b = g.const("b", g.rng.integers(-1000, 1000, 5).astype(np.int32))
+    ins = [x, "xq_s", "xq_z", w, ws, g.const("wz", np.zeros(5, np.int8))]
+    ins += [g.const("ys", np.float32(0.07)), g.const("yz", np.int8(-4)), b]
+    y = g.node("QLinearConv", ins, "qconv", pads=[1, 1, 1, 1])
+    return {"x": [1, 3, 7, 7]}, g.dq(y, "y", 0.07, -4)
+
+
+def _qop_matmul(g: G) -> tuple[dict[str, list[int]], str]:
+    x = g.q("x", "xq", 0.05, -1)
+    w = g.const("w", g.rng.integers(-127, 128, (16, 6)).astype(np.int8))
+    ins = [x, "xq_s", "xq_z", w, g.const("ws", np.float32(0.01)), g.const("wz", np.int8(0))]
+    ins += [g.const("ys", np.float32(0.3)), g.const("yz", np.int8(6))]
+    y = g.node("QLinearMatMul", ins, "qmm")
+    return {"x": [2, 16]}, g.dq(y, "y", 0.3, 6)
+
+
+def _qop_add(g: G) -> tuple[dict[str, list[int]], str]:
+    a = g.q("a", "aq", 0.02, -5)
+    b = g.q("b", "bq", 0.033, 9)
+    ins = [a, "aq_s", "aq_z", b, "bq_s", "bq_z", g.const("ys", np.float32(0.04))]
+    y = g.node("QLinearAdd", [*ins, g.const("yz", np.int8(1))], "qadd", domain="com.microsoft")
+    return {"a": [1, 3, 5, 5], "b": [1, 3, 5, 5]}, g.dq(y, "y", 0.04, 1)
+
+
+def _qop_avgpool(g: G) -> tuple[dict[str, list[int]], str]:
+    x = g.q("x", "xq", 0.03, -10)
+    ins = [x, "xq_s", "xq_z", g.const("ys", np.float32(0.02)), g.const("yz", np.int8(3))]
+    y = g.node(
+        "QLinearAveragePool",
+        ins,
+        "qpool",
+        domain="com.microsoft",
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+        strides=[2, 2],
+    )
+    return {"x": [1, 4, 7, 7]}, g.dq(y, "y", 0.02, 3)
+
+
+def _qop_gap(g: G) -> tuple[dict[str, list[int]], str]:
+    x = g.q("x", "xq", 0.03, 4)
+    ins = [x, "xq_s", "xq_z", g.const("ys", np.float32(0.013)), g.const("yz", np.int8(-2))]
+    y = g.node("QLinearGlobalAveragePool", ins, "qgap", domain="com.microsoft", channels_last=0)
+    return {"x": [1, 4, 6, 5]}, g.dq(y, "y", 0.013, -2)
+
+
+QOP_CASES = {
+    "QLinearConv": _qop_conv,
+    "QLinearMatMul": _qop_matmul,
+    "QLinearAdd": _qop_add,
+    "QLinearAveragePool": _qop_avgpool,
+    "QLinearGlobalAveragePool": _qop_gap,
+}
+
+
+@pytest.mark.parametrize("case", sorted(QOP_CASES))
+def test_qoperator_bit_exact(tmp_path: Path, require_cc: str, case: str) -> None:
+    g = G()
+    inputs, out = QOP_CASES[case](g)
+    _assert_exact(_validate(tmp_path, g.model(inputs, [out]), case))
+
+
+# --- which groups ORT fuses -----------------------------------------------------------------
+
+
+def _resblock(variant: str) -> onnx.ModelProto:
+    g = G()
+    a = g.qdq("x", "xd", 0.05, 0)
+
+    def conv(x: str, name: str) -> str:
+        w = g.weights(name + "_w", (4, 4, 3, 3), per_channel=True)
+        return g.node("Conv", [x, w], name, pads=[1, 1, 1, 1])
+
+    q1 = g.q(conv(a, "c1"), "c1q", 0.1, 0)
+    d1 = g.dq(q1, "c1d", 0.1, 0)
+    outs: list[str]
+    if variant == "chain":
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0)]
+    elif variant == "fanout":  # one DQ read by two convolutions
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), g.qdq(conv(d1, "c3"), "y3", 0.2, 0)]
+    elif variant == "twin_dq":  # two identical DQs (merged by ORT's CSE)
+        d1b = g.dq(q1, "c1db", 0.1, 0)
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), g.qdq(conv(d1b, "c3"), "y3", 0.2, 0)]
+    elif variant == "dq_output":  # the DQ is also a graph output
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), d1]
+    elif variant == "residual":
+        d2 = g.qdq(conv(d1, "c2"), "c2d", 0.2, 0)
+        outs = [g.qdq(g.node("Add", [d1, d2], "add"), "y", 0.3, 0)]
+    else:  # "erf": the consumer is a float op
+        outs = [g.node("Erf", [d1], "erf")]
+    return g.model({"x": [1, 4, 8, 8]}, outs)
+
+
+@pytest.mark.parametrize("variant", ["chain", "fanout", "twin_dq", "dq_output", "residual", "erf"])
+def test_fusion_rule_matches_onnxruntime(tmp_path: Path, variant: str) -> None:
+    """ort_float_nodes names exactly the Conv/Add nodes ORT's optimized graph keeps as float
+    ops (fused ones become QLinearConv / QLinearAdd with another name)."""
+    m = _resblock(variant)
+    src, opt = tmp_path / "m.onnx", tmp_path / "opt.onnx"
+    onnx.save(m, src)
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(opt)
+    so.log_severity_level = 3
+    ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
+    kept = {n.name for n in onnx.load(opt).graph.node if n.op_type in ("Conv", "Add")}
+    assert ort_float_nodes(m) == kept
+
+
+# --- --requant fixed-point ------------------------------------------------------------------
+
+
+def test_requant_fixed_point_uses_integer_kernels(tmp_path: Path, require_cc: str) -> None:
+    g = G()
+    m = g.model({"x": [1, 3, 9, 9]}, [conv_qdq(g)])
+    path = tmp_path / "conv.onnx"
+    onnx.save(m, path)
+    floats = {f for f in generate(path).files if f.startswith("kernels/")}
+    fixed = {f for f in generate(path, requant="fixed-point").files if f.startswith("kernels/")}
+    assert "kernels/mcu_conv2d_ort_s8.c" in floats
+    assert not any("_ort_" in f for f in fixed)
+    rep = validate_model(path, batches=4, seed=3, progress=False, requant="fixed-point")
+    assert rep.bit_exact is not None  # compared and reported (equal or not)
+    with pytest.raises(ValueError, match="requant"):
+        generate(path, requant="double")
+
+
+# --- corpus ---------------------------------------------------------------------------------
+
+QDQ_CORPUS = [
+    "mlperf_tiny_onnx_qdq/ad_deep_autoencoder_qdq.onnx",
+    "mlperf_tiny_onnx_qdq/kws_dscnn_qdq.onnx",
+    "mlperf_tiny_onnx_qdq/vww_mobilenet_v1_qdq.onnx",
+    "mlperf_tiny_onnx_qdq/ic_resnet8_qdq.onnx",
+]
+
+
+@pytest.mark.parametrize("rel", QDQ_CORPUS)
+def test_corpus_qdq_bit_exact(require_cc: str, rel: str) -> None:
+    """Every integer layer of the MLPerf Tiny QDQ models equals ONNX Runtime's on 10 random
+    inputs (the float softmax after the last DequantizeLinear is compared, not required
+    exact)."""
+    path = corpus_model(rel)
+    rep = validate_model(path, batches=10, seed=0, per_layer=True, progress=False)
+    assert rep.bit_exact is not False
+    assert rep.layers is not None
+    inexact = [
+        (la.origin, la.metrics.max_lsb)
+        for la in rep.layers
+        if la.metrics.bit_exact is not None and la.metrics.bit_exact != 1.0
+    ]
+    assert not inexact
+    assert rep.first_divergence is None
