@@ -223,3 +223,83 @@ def test_pool(
 ) -> None:
     m = pool_model(op, shape, k, stride=stride, padding=padding, act=act)
     check_dsp(m, tmp_path, POOL_KERNEL[op])
+
+
+@pytest.mark.parametrize(
+    ("shape", "k", "stride", "dilation", "padding", "act", "bias"),
+    [
+        ((1, 9, 8, 8), (5, 5), (1, 1), (1, 1), PAD.SAME, ACT.NONE, True),
+        ((1, 10, 9, 11), (2, 4), (2, 1), (1, 1), PAD.SAME, ACT.RELU, False),  # tail, no bias
+        ((2, 12, 11, 4), (3, 3), (1, 2), (2, 3), PAD.SAME, ACT.RELU6, True),  # dilation
+        ((1, 7, 7, 5), (7, 7), (1, 1), (1, 1), PAD.VALID, ACT.RELU_N1_TO_1, True),
+    ],
+)
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_dw_generic(
+    tmp_path: Path,
+    arm_tools: None,
+    shape: tuple[int, int, int, int],
+    k: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: int,
+    act: int,
+    bias: bool,
+    per_channel: bool,
+) -> None:
+    m = dw_model(
+        shape,
+        k,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        act=act,
+        bias=bias,
+        per_channel=per_channel,
+    )
+    check_dsp(m, tmp_path, "mcu_dwconv2d_s8")
+
+
+@pytest.mark.parametrize("k", [(3, 3), (5, 5)])
+def test_dw_multiplier_keeps_portable_path(
+    tmp_path: Path, arm_tools: None, k: tuple[int, int]
+) -> None:
+    # channel multiplier 2: the DSP builds take the portable loops and must agree too
+    kernel = "mcu_dwconv2d_3x3_s8" if k == (3, 3) else "mcu_dwconv2d_s8"
+    check_dsp(dw_model((1, 6, 7, 5), k, mult=2, act=ACT.RELU), tmp_path, kernel)
+
+
+@pytest.mark.parametrize("k", [(3, 3), (5, 5)])
+@pytest.mark.parametrize("target", ["cortex-m7", "cortex-m33"])
+def test_dw_other_dsp_cores(
+    tmp_path: Path, arm_tools: None, k: tuple[int, int], target: str
+) -> None:
+    kernel = "mcu_dwconv2d_3x3_s8" if k == (3, 3) else "mcu_dwconv2d_s8"
+    check_dsp(dw_model((1, 8, 9, 10), k, act=ACT.RELU6), tmp_path, kernel, target=target)
+
+
+def test_dw_rounding_ties(tmp_path: Path, arm_tools: None) -> None:
+    # s_x * s_w / s_y = 2^-8 exactly (as in test_ops_dwconv2d): one accumulator in 256 is a tie
+    for k, kernel in (((3, 3), "mcu_dwconv2d_3x3_s8"), ((5, 5), "mcu_dwconv2d_s8")):
+        m = dw_model(
+            (1, 8, 8, 8),
+            k,
+            per_channel=False,
+            in_q=(0.0625, 1),
+            out_q=(0.25, -2),
+            w_scale=0.015625,
+            w_range=2,
+            seed=4,
+        )
+        (tmp_path / kernel).mkdir()
+        check_dsp(m, tmp_path / kernel, kernel, n=8)
+
+
+def test_dw_multiplier_at_least_one_half(tmp_path: Path, arm_tools: None) -> None:
+    # s_x * s_w / s_y >= 1/2: shift >= 0, the requantization path without the rounding shift
+    for k, kernel in (((3, 3), "mcu_dwconv2d_3x3_s8"), ((5, 5), "mcu_dwconv2d_s8")):
+        m = dw_model(
+            (1, 6, 6, 8), k, per_channel=False, in_q=(0.5, 3), out_q=(0.01, -1), w_scale=0.03
+        )
+        (tmp_path / kernel).mkdir()
+        check_dsp(m, tmp_path / kernel, kernel)

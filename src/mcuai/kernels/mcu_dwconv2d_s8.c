@@ -11,11 +11,107 @@
  *            y = oy*stride_h - pad_top + ky*dil_h, x = ox*stride_w - pad_left + kx*dil_w;
  *   out[o] = clamp(requantize(acc[o], mult[o], shift[o]) + output_offset, act_min, act_max)
  *   with requantize = MultiplyByQuantizedMultiplier (mcu_nn.h); bias may be NULL.
+ * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE; ch_mult 1): channels in
+ *   groups of four per 32-bit word, x + input_offset formed in 16-bit lanes by SXTAB16 (exact:
+ *   |x + input_offset| <= 255), SMLABB/SMLATT into the same int32 accumulators, then
+ *   mcu_dsp_requantize's exact SMLAL form (mcu_dsp_dw.h); the C mod 4 last channels keep the
+ *   portable loop.
  * Overflow: |in + input_offset| <= 255 and |w| <= 128, so each product is <= 32640 and the
  *   Kh*Kw products fit int32 for windows up to 65793 taps; the bias adds |bias| < 2^31 as in
  *   TFLite (in practice < 2^24).
  */
 #include "mcu_dwconv2d_s8.h"
+#include "mcu_dsp_dw.h"
+
+#if defined(MCU_DSP_DW)
+/* DSP path for the channel groups of four (channel multiplier 1): per output pixel and group,
+ * each in-image tap is one word of input made (x + input_offset) in 16-bit lanes by SXTAB16
+ * and one word of weights sign-extended by SXTB16, multiplied by SMLABB/SMLATT into four
+ * int32 accumulators: the same products and sums as the portable path. Returns the number
+ * of channels done (a multiple of four). */
+static int32_t dw_dsp_groups(const mcu_conv_params *p, const mcu_quant_pc *q,
+                             const mcu_dims *in_dims, const int8_t *in, const mcu_dims *f_dims,
+                             const int8_t *filter, const int32_t *bias,
+                             const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t dh = p->dilation.h, dw = p->dilation.w;
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xffffu)
+                                   | ((uint32_t)p->input_offset << 16));
+    const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t ch4 = ch & ~3;
+    int32_t b, oy, ox, c, ky, kx;
+
+    for (b = 0; b < out_dims->n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)ch;
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)ch;
+        for (c = 0; c < ch4; c += 4) {
+            const int32_t b0 = bias != NULL ? bias[c] : 0, b1 = bias != NULL ? bias[c + 1] : 0;
+            const int32_t b2 = bias != NULL ? bias[c + 2] : 0, b3 = bias != NULL ? bias[c + 3] : 0;
+            mcu_dsp_rq rq[4];
+            const int fast = mcu_dsp_rq_init(&rq[0], q->multiplier[c], q->shift[c])
+                             & mcu_dsp_rq_init(&rq[1], q->multiplier[c + 1], q->shift[c + 1])
+                             & mcu_dsp_rq_init(&rq[2], q->multiplier[c + 2], q->shift[c + 2])
+                             & mcu_dsp_rq_init(&rq[3], q->multiplier[c + 3], q->shift[c + 3]);
+            int8_t *o = out_b + c;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    for (ky = 0; ky < k_h; ++ky) {
+                        const int32_t y = y0 + ky * dh;
+                        if (y < 0 || y >= in_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < k_w; ++kx) {
+                            const int32_t x = x0 + kx * dw;
+                            uint32_t xw, ww;
+                            int32_t x02, x13, w02, w13;
+                            if (x < 0 || x >= in_w) {
+                                continue;
+                            }
+                            xw = mcu_dsp_ld4(in_b + ((size_t)y * (size_t)in_w + (size_t)x)
+                                                        * (size_t)ch + c);
+                            ww = mcu_dsp_ld4(filter + ((size_t)ky * (size_t)k_w + (size_t)kx)
+                                                          * (size_t)ch + c);
+                            x02 = mcu_dsp_sxtab16(off2, xw);
+                            x13 = mcu_dsp_sxtab16_ror8(off2, xw);
+                            w02 = mcu_dsp_sxtb16(ww);
+                            w13 = mcu_dsp_sxtb16_ror8(ww);
+                            a0 = __smlabb(x02, w02, a0);
+                            a1 = __smlabb(x13, w13, a1);
+                            a2 = __smlatt(x02, w02, a2);
+                            a3 = __smlatt(x13, w13, a3);
+                        }
+                    }
+                    a0 += b0;
+                    a1 += b1;
+                    a2 += b2;
+                    a3 += b3;
+                    if (fast) {
+                        o[0] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a0, &rq[0]) + out_off, lo, hi);
+                        o[1] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a1, &rq[1]) + out_off, lo, hi);
+                        o[2] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a2, &rq[2]) + out_off, lo, hi);
+                        o[3] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo, hi);
+                    } else {
+                        o[0] = mcu_dsp_out(a0, q->multiplier[c], q->shift[c], out_off, lo, hi);
+                        o[1] = mcu_dsp_out(a1, q->multiplier[c + 1], q->shift[c + 1], out_off,
+                                           lo, hi);
+                        o[2] = mcu_dsp_out(a2, q->multiplier[c + 2], q->shift[c + 2], out_off,
+                                           lo, hi);
+                        o[3] = mcu_dsp_out(a3, q->multiplier[c + 3], q->shift[c + 3], out_off,
+                                           lo, hi);
+                    }
+                }
+            }
+        }
+    }
+    return ch4;
+}
+#endif
 
 void mcu_dwconv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                      const mcu_dims *in_dims, const int8_t *in,
@@ -27,14 +123,20 @@ void mcu_dwconv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
     const int32_t mult = p->ch_mult;
     int32_t b, oy, ox, ic, m, ky, kx;
+    int32_t ic0 = 0;
 
+#if defined(MCU_DSP_DW)
+    if (mult == 1) {
+        ic0 = dw_dsp_groups(p, q, in_dims, in, f_dims, filter, bias, out_dims, out);
+    }
+#endif
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->stride.h - p->padding.h;
             for (ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
-                for (ic = 0; ic < in_c; ++ic) {
+                for (ic = ic0; ic < in_c; ++ic) {
                     for (m = 0; m < mult; ++m) {
                         const int32_t o = ic * mult + m;
                         int32_t acc = 0;
