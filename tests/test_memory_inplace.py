@@ -18,6 +18,7 @@ from mcuai.api import analyze, generate, load_model, optimize
 from mcuai.ir.node import Node
 from mcuai.lower.program import Call, TensorRef
 from mcuai.memory.liveness import plan_memory
+from mcuai.memory.overlap import is_overlapping
 from mcuai.ops import get_op
 from mcuai.passes import in_place
 from mcuai.passes.pipeline import PIPELINE, run_pipeline
@@ -32,7 +33,12 @@ def optimized(model: bytes, tmp_path: Path, name: str = "m") -> tuple[Path, list
 
 
 def in_place_ops(nodes: list[Node]) -> list[str]:
-    return [n.op for n in nodes if n.alias is not None and not get_op(n.op).is_view]
+    """Element-wise in-place layers (overlapping ones, memory/overlap.py, are left out)."""
+    return [
+        n.op
+        for n in nodes
+        if n.alias is not None and not get_op(n.op).is_view and not is_overlapping(n)
+    ]
 
 
 def activation_chain() -> bytes:
@@ -69,8 +75,9 @@ def test_activation_chain_aliases_and_stays_exact(tmp_path: Path, require_cc: st
     path, nodes = optimized(activation_chain(), tmp_path)
     assert in_place_ops(nodes) == ["tanh", "relu"]
     a = analyze(path)
-    assert [la.in_place for la in a.layers] == [False, True, True, False]
-    assert a.in_place_layers == 2
+    # the conv (the peak: 288 B in, 576 B out) also runs in place, with an overlap
+    assert [la.in_place for la in a.layers] == [True, True, True, False]
+    assert a.in_place_layers == 3
     # conv output, tanh, relu: one buffer
     groups = {b.id for b in a.buffers if "t2" in b.tensors or "t3" in b.tensors}
     assert len(groups) == 1
@@ -161,7 +168,11 @@ def test_every_relied_on_kernel_documents_in_place() -> None:
 
 def test_example_add_runs_in_place(tmp_path: Path, require_cc: str) -> None:
     a = analyze(EXAMPLE)
-    assert [la.op for la in a.layers if la.in_place] == ["add+relu", "softmax"]
+    window = ("conv2d", "depthwise_conv2d", "max_pool2d")  # overlapping in place
+    assert [la.op for la in a.layers if la.in_place and not la.op.startswith(window)] == [
+        "add+relu",
+        "softmax",
+    ]
     check_against_litert(EXAMPLE.read_bytes(), tmp_path, n=5, name="digits")
 
 

@@ -13,6 +13,9 @@
  * zero point (real 0), as the reference on Arm (NaN converts to 0, then + zero_point).
  * dims = {1, outer, channels, inner}: the quantized axis is "channels" (1 per tensor).
  * No integer overflow: the clamp happens in float before the conversion.
+ * In place (mcuai.memory.overlap relies on it): elements are converted in increasing order,
+ * each read before it is written, so `out` may start at `in` (the int8 output then fills the
+ * first quarter of the float input's bytes).
  */
 #include <math.h>
 

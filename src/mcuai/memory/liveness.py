@@ -14,6 +14,14 @@ see :mod:`mcuai.passes.in_place`) is dropped when either side's group is externa
 writes a computed tensor into the application's input buffer nor lets an output buffer stand in
 for an arena tensor, so that output gets storage of its own.
 
+Overlapping in-place layers (:mod:`mcuai.memory.overlap`: a window op or a narrowing
+conversion whose output starts ``D`` bytes below its dead input) do not join their input's
+group: the two groups become a *tie* of the planner (``offset(input) = offset(output) + D``,
+``D`` rounded up to the alignment), so each keeps its own lifetime. :func:`plan_memory` plans
+with and without the ties and keeps the smaller arena (ties are dropped on an equal size, with
+memory pools, and when a side lives outside the arena: the kernels are correct with separate
+buffers too).
+
 With memory pools (:mod:`mcuai.memory.pools`) the buffers are spread over several regions and
 every offset is relative to the start of its buffer's pool.
 """
@@ -25,6 +33,7 @@ from dataclasses import dataclass, field
 
 from mcuai.ir.graph import Graph
 from mcuai.ir.tensor import Tensor
+from mcuai.memory.overlap import is_overlapping, overlap_offset
 from mcuai.memory.planner import Buffer, Plan, lower_bound, plan_arena
 from mcuai.memory.pools import Pool, PoolPlan, place_in_pools
 from mcuai.ops import get_op
@@ -56,6 +65,12 @@ class MemoryLayout:
     num_steps: int
     scratch_offsets: dict[int, int] = field(default_factory=dict)  # scratch index -> offset
     pool_plan: PoolPlan | None = None  # None: one arena
+    ties: tuple[tuple[int, int, int], ...] = ()  # (input group, output group, D) kept
+
+    def shares_storage(self, a: Tensor, b: Tensor) -> bool:
+        """``a`` and ``b`` share storage: one group, or tied by an overlapping layer."""
+        ga, gb = self.tensor_group[a.uid], self.tensor_group[b.uid]
+        return ga == gb or any({ga, gb} == {x, y} for x, y, _ in self.ties)
 
     @property
     def pools(self) -> tuple[Pool, ...]:
@@ -109,7 +124,7 @@ def storage_groups(
 
     in_place = []
     for n in graph.nodes:
-        if n.alias is not None:
+        if n.alias is not None and not is_overlapping(n):
             if get_op(n.op).is_view:
                 union(n.input(n.alias), n.output)
             else:
@@ -153,6 +168,21 @@ def storage_groups(
         g.first = min(birth[t.uid] for t in g.members)
         g.last = max(death[t.uid] for t in g.members)
     return groups, index
+
+
+def overlap_ties(
+    graph: Graph, index: dict[int, int], groups: list[StorageGroup], alignment: int
+) -> list[tuple[int, int, int]]:
+    """``(input group, output group, D)`` of every overlapping in-place node whose groups are
+    both in the arena, ``D`` rounded up to ``alignment``."""
+    ties = []
+    for n in graph.nodes:
+        if is_overlapping(n):
+            gx, gy = index[n.input(n.alias or 0).uid], index[n.output.uid]
+            if gx != gy and not groups[gx].external and not groups[gy].external:
+                d = overlap_offset(n)
+                ties.append((gx, gy, (d + alignment - 1) // alignment * alignment))
+    return ties
 
 
 def _accesses(graph: Graph, index: dict[int, int], num_groups: int) -> list[int]:
@@ -213,5 +243,12 @@ def plan_memory(
         )
     else:
         plan = plan_arena(buffers, alignment)
+        ties = overlap_ties(graph, index, groups, alignment)
+        if ties:
+            tied = plan_arena(buffers, alignment, ties)
+            if tied.arena_size < plan.arena_size:
+                plan = tied
     scratch_offsets = {k: plan.offsets[len(groups) + k] for k in range(len(scratch))}
-    return MemoryLayout(groups, index, buffers, plan, len(graph.nodes), scratch_offsets, pool_plan)
+    return MemoryLayout(
+        groups, index, buffers, plan, len(graph.nodes), scratch_offsets, pool_plan, plan.ties
+    )

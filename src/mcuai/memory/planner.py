@@ -42,6 +42,20 @@ Heuristics (all are run; the smallest arena wins, ties go to the earliest in thi
 
 Zero-size buffers get offset 0 and conflict with nothing.
 
+Ties (overlapping in place, :mod:`mcuai.memory.overlap`)
+    A tie ``(a, b, d)`` demands ``offset(a) = offset(b) + d`` (``d`` a multiple of the
+    alignment): buffer ``a`` is the dead input of a layer whose kernel writes its output ``b``
+    from ``d`` bytes below it, so the two may overlap at the one step both are live. Tied buffers
+    form *compounds* (chains, in practice) placed as one rigid piece: each member keeps its own
+    lifetime, so once the layer has run the input's bytes are free for other buffers. The lower
+    bound subtracts, at each step where both buffers of a tie are live, the bytes they share.
+    A compound is placed by first fit on its base offset: every placed buffer that conflicts
+    with a member ``m`` (relative offset ``r``) forbids the bases in
+    ``(start - r - size_m, aligned end - r)``; the lowest base outside all of them is taken
+    (sweep over the forbidden intervals sorted by their lower end). A plan with ties is checked
+    like any other, except that the two buffers of a tie may overlap (and must sit exactly
+    ``d`` apart).
+
 Cost: the conflicts of every buffer are found once (numpy masks, ``O(n^2)`` cheap work). A
 placement then costs ``O(k log k)`` in Python for ``k`` conflicting buffers; buffers with more
 than ``_DENSE`` conflicts run the same steps vectorised with numpy, so dense inputs stay fast.
@@ -94,6 +108,7 @@ class Plan:
     heuristic: str  # heuristic whose plan was kept
     alignment: int
     candidates: dict[str, int]  # arena size found by every heuristic
+    ties: tuple[tuple[int, int, int], ...] = ()  # (a, b, d): offset[a] = offset[b] + d
 
 
 _Fit = Literal["first", "best", "ping_pong"]
@@ -138,8 +153,39 @@ def _check_ids(buffers: Sequence[Buffer]) -> None:
         seen.add(b.id)
 
 
-def _peak(buffers: Sequence[Buffer], alignment: int) -> int:
-    """Largest sum of ``align_up(size)`` over the buffers live at one step."""
+Tie = tuple[int, int, int]
+
+
+def _shared(a: Buffer, b: Buffer, d: int, alignment: int) -> int:
+    """Bytes ``a`` (at ``d`` above ``b``) and ``b`` share, sizes rounded up to ``alignment``."""
+    sa, sb = _align_up(a.size, alignment), _align_up(b.size, alignment)
+    return max(0, min(d + sa, sb) - max(d, 0)) if a.size and b.size else 0
+
+
+def _peak_tied(buffers: Sequence[Buffer], alignment: int, ties: Sequence[Tie]) -> int:
+    """Largest live ``align_up(size)`` sum at one step, minus the bytes tied buffers share."""
+    steps = max((b.last for b in buffers), default=0) + 2
+    need = np.zeros(steps, dtype=np.int64)
+    for b in buffers:
+        if b.size:
+            size = _align_up(b.size, alignment)
+            need[b.first] += size
+            need[b.last + 1] -= size
+    need = np.cumsum(need)
+    by_id = {b.id: b for b in buffers}
+    for a_id, b_id, d in ties:
+        a, b = by_id[a_id], by_id[b_id]
+        lo, hi = max(a.first, b.first), min(a.last, b.last)
+        if lo <= hi:
+            need[lo : hi + 1] -= _shared(a, b, d, alignment)
+    return int(need.max(initial=0))
+
+
+def _peak(buffers: Sequence[Buffer], alignment: int, ties: Sequence[Tie] = ()) -> int:
+    """Largest sum of ``align_up(size)`` over the buffers live at one step (minus tied
+    overlaps)."""
+    if ties:
+        return _peak_tied(buffers, alignment, ties)
     events: list[tuple[int, int]] = []
     for b in buffers:
         if b.size:
@@ -153,9 +199,10 @@ def _peak(buffers: Sequence[Buffer], alignment: int) -> int:
     return peak
 
 
-def lower_bound(buffers: Sequence[Buffer]) -> int:
-    """Largest sum of (raw) sizes of the buffers live at one step; no plan can do better."""
-    return _peak(buffers, 1)
+def lower_bound(buffers: Sequence[Buffer], ties: Sequence[Tie] = ()) -> int:
+    """Largest sum of (raw) sizes of the buffers live at one step, minus the bytes the buffers
+    of a tie share at the steps where both are live; no plan can do better."""
+    return _peak(buffers, 1, ties)
 
 
 _DENSE = 48  # a buffer with more conflicts than this is placed with numpy (vectorised)
@@ -207,19 +254,101 @@ def _choose(
     return gaps[0][0] if gaps else top
 
 
+Compound = list[tuple[int, int]]  # (position, offset relative to the compound's base)
+
+
+def _compounds(buffers: Sequence[Buffer], ties: Sequence[Tie]) -> dict[int, Compound]:
+    """Tied buffers grouped by position of their leader (smallest position), relative offsets
+    normalised so that the lowest member is at 0. Raises on inconsistent ties."""
+    pos = {b.id: i for i, b in enumerate(buffers)}
+    adj: dict[int, list[tuple[int, int]]] = {}
+    for a_id, b_id, d in ties:
+        a, b = pos[a_id], pos[b_id]
+        adj.setdefault(a, []).append((b, -d))  # offset[b] = offset[a] - d
+        adj.setdefault(b, []).append((a, d))
+    seen: dict[int, int] = {}
+    out: dict[int, Compound] = {}
+    for start in sorted(adj):
+        if start in seen:
+            continue
+        rel = {start: 0}
+        todo = [start]
+        while todo:
+            u = todo.pop()
+            for v, d in adj[u]:
+                if v not in rel:
+                    rel[v] = rel[u] + d
+                    todo.append(v)
+                elif rel[v] != rel[u] + d:
+                    raise ValueError(f"inconsistent ties around buffer {buffers[v].label}")
+        low = min(rel.values())
+        leader = min(rel)
+        for v in rel:
+            seen[v] = leader
+        out[leader] = sorted((v, r - low) for v, r in rel.items())
+    return out
+
+
+def _place_compound(
+    buffers: Sequence[Buffer],
+    members: Compound,
+    np_offs: np.ndarray,
+    np_ends: np.ndarray,
+    np_first: np.ndarray,
+    np_last: np.ndarray,
+) -> int:
+    """Lowest base offset at which no member overlaps a conflicting placed buffer (first fit;
+    the sweep of the module docstring). Offsets of the members are ``base + rel``."""
+    forbidden: list[tuple[int, int]] = []
+    placed = np_offs >= 0
+    for j, r in members:
+        m = buffers[j]
+        if not m.size:
+            continue
+        idx = np.flatnonzero(placed & (np_first <= m.last) & (np_last >= m.first))
+        for s, e in zip(np_offs[idx].tolist(), np_ends[idx].tolist(), strict=True):
+            forbidden.append((s - r - m.size, e - r))  # base in (low, high) is forbidden
+    cursor = 0
+    for low, high in sorted(forbidden):
+        if cursor <= low:
+            break
+        cursor = max(cursor, high)
+    return cursor
+
+
 def _run(
-    buffers: Sequence[Buffer], nbrs: list[list[int] | None], key: _Key, fit: _Fit, alignment: int
+    buffers: Sequence[Buffer],
+    nbrs: list[list[int] | None],
+    key: _Key,
+    fit: _Fit,
+    alignment: int,
+    ties: Sequence[Tie] = (),
 ) -> list[int]:
     """Offsets (by position) given by one heuristic."""
     n = len(buffers)
-    ceiling = _peak(buffers, alignment) if fit == "ping_pong" else 0
+    ceiling = _peak(buffers, alignment, ties) if fit == "ping_pong" else 0
     offs, ends = [-1] * n, [0] * n  # offset (-1: not placed yet) and aligned end
     firsts, ids = [b.first for b in buffers], [b.id for b in buffers]
     np_offs, np_ends = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
     np_first = np.array(firsts, dtype=np.int64)
     np_last, np_ids = np.array([b.last for b in buffers], dtype=np.int64), np.array(ids)
-    for i in sorted(range(n), key=lambda i: key(buffers[i])):
+    comps = _compounds(buffers, ties) if ties else {}
+    follower = {j for c in comps.values() for j, _ in c} - set(comps)
+    proxy: dict[int, Buffer] = {}  # what the heuristic's key sees for a compound
+    for lead, members in comps.items():
+        mb = [buffers[j] for j, _ in members]
+        extent = max(r + buffers[j].size for j, r in members)
+        first, last = min(b.first for b in mb), max(b.last for b in mb)
+        proxy[lead] = Buffer(buffers[lead].id, extent, first, last)
+    order = [i for i in range(n) if i not in follower]
+    for i in sorted(order, key=lambda i: key(proxy.get(i, buffers[i]))):
         b = buffers[i]
+        if i in comps:
+            base = _place_compound(buffers, comps[i], np_offs, np_ends, np_first, np_last)
+            for j, r in comps[i]:
+                offs[j], ends[j] = base + r, _align_up(base + r + buffers[j].size, alignment)
+                np_offs[j], np_ends[j] = offs[j], ends[j]
+            continue
         if not b.size:
             offs[i] = 0
             continue
@@ -247,15 +376,19 @@ def _run(
     return offs
 
 
-def plan_arena(buffers: Sequence[Buffer], alignment: int = 16) -> Plan:
-    """Place ``buffers`` with every heuristic and keep the smallest arena."""
+def plan_arena(buffers: Sequence[Buffer], alignment: int = 16, ties: Sequence[Tie] = ()) -> Plan:
+    """Place ``buffers`` with every heuristic and keep the smallest arena. ``ties``: see the
+    module docstring (every ``d`` a multiple of ``alignment``)."""
     _check_alignment(alignment)
     _check_ids(buffers)
+    for _, _, d in ties:
+        if d % alignment:
+            raise ValueError(f"tie offset {d} is not a multiple of the alignment {alignment}")
     nbrs = _conflicts(buffers)
     candidates: dict[str, int] = {}
     best: tuple[str, list[int]] | None = None
     for name, key, fit in HEURISTICS:
-        offsets = _run(buffers, nbrs, key, fit, alignment)
+        offsets = _run(buffers, nbrs, key, fit, alignment, ties)
         candidates[name] = max(
             (o + b.size for o, b in zip(offsets, buffers, strict=True)), default=0
         )
@@ -266,10 +399,11 @@ def plan_arena(buffers: Sequence[Buffer], alignment: int = 16) -> Plan:
     return Plan(
         offsets={b.id: o for b, o in zip(buffers, offsets, strict=True)},
         arena_size=candidates[name],
-        lower_bound=lower_bound(buffers),
+        lower_bound=lower_bound(buffers, ties),
         heuristic=name,
         alignment=alignment,
         candidates=candidates,
+        ties=tuple(ties),
     )
 
 
@@ -289,6 +423,11 @@ def check_plan(buffers: Sequence[Buffer], plan: Plan) -> None:
             raise PlanError(
                 f"buffer {b.label} ends at {off + b.size}, past the arena size {plan.arena_size}"
             )
+    tied: set[tuple[int, int]] = set()
+    for a_id, b_id, d in plan.ties:
+        if plan.offsets.get(a_id, -1) - plan.offsets.get(b_id, -1) != d:
+            raise PlanError(f"tie ({a_id}, {b_id}, {d}): offsets are not {d} apart")
+        tied |= {(a_id, b_id), (b_id, a_id)}
     live = sorted((b for b in buffers if b.size), key=lambda b: (b.first, b.id))
     for p, b in enumerate(live):
         lo = plan.offsets[b.id]
@@ -297,7 +436,7 @@ def check_plan(buffers: Sequence[Buffer], plan: Plan) -> None:
             if c.first > b.last:
                 break
             clo = plan.offsets[c.id]
-            if clo < lo + b.size and lo < clo + c.size:
+            if clo < lo + b.size and lo < clo + c.size and (b.id, c.id) not in tied:
                 raise PlanError(
                     f"buffers {b.label} [{lo}, {lo + b.size}) and {c.label} "
                     f"[{clo}, {clo + c.size}) overlap in memory and are both live at step "

@@ -32,6 +32,7 @@ import numpy as np
 
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
+from mcuai.lower import inplace
 from mcuai.lower.context import const_or_null, dims4, hw, per_channel_requant, unsupported, zp_of
 from mcuai.lower.conv_common import bias_values, check_weights, folded_bias, quantized_conv_params
 from mcuai.lower.program import Call, CArray, Raw, Scratch, Struct, TensorRef, Value
@@ -111,6 +112,8 @@ class Conv2D(WeightedOp):
             _, kh, kw, cin_g = w.shape
             if not w.quant.symmetric:
                 return [asym_conv_call("mcu_conv2d_asym_s8", node, params, quant)]
+            if node.alias is not None:  # output over its input (memory/overlap.py)
+                return [inplace.conv_call("mcu_conv2d_inplace_s8", node, params, quant)]
             if (
                 (kh, kw) == (1, 1)
                 and a.stride == (1, 1)

@@ -27,6 +27,7 @@ import numpy as np
 
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
+from mcuai.lower import inplace
 from mcuai.lower.context import dims4, per_channel_requant, unsupported, zp_of
 from mcuai.lower.conv_common import (
     bias_values,
@@ -101,6 +102,8 @@ class DepthwiseConv2D(WeightedOp):
         quant = Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)])
         if not w.quant.symmetric:
             return [asym_conv_call("mcu_dwconv2d_asym_s8", node, params, quant)]
+        if node.alias is not None:  # output over its input (memory/overlap.py)
+            return [inplace.conv_call("mcu_dwconv2d_inplace_s8", node, params, quant)]
         _, kh, kw, _ = w.shape
         weights = CArray("weights", w.data.reshape(-1))
         if (kh, kw) == (3, 3) and a.dilation == (1, 1):

@@ -21,6 +21,7 @@ from mcuai.ir.node import Node
 from mcuai.lower.context import unsupported
 from mcuai.lower.movement import check_size, pad_call
 from mcuai.lower.program import Call
+from mcuai.ops._common import Pool2DAttrs
 from mcuai.ops.base import OpDef
 
 
@@ -28,6 +29,16 @@ from mcuai.ops.base import OpDef
 class PadAttrs:
     pads: tuple[tuple[int, int], ...]
     value: float = 0.0
+
+
+@dataclass(frozen=True)
+class PaddedPool2DAttrs(Pool2DAttrs):
+    """MAX_POOL_2D attributes after ``passes/fuse_pad`` folded a PAD into it: window positions
+    outside the image hold ``zero_point(input) + pad_minus_zp`` (the PAD's fill value, kept
+    relative to the zero point so that the uint8 -> int8 rewrite leaves it right), instead of
+    never winning. Lowered to ``mcu_maxpool2d_inplace_s8`` with that ``pad_value``."""
+
+    pad_minus_zp: int = 0
 
 
 class Pad(OpDef):

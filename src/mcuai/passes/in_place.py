@@ -37,18 +37,38 @@ only), ``mcu_add/sub/mul/maximum/minimum_s8/_s16``, the float kernels ``mcu_clam
 ``mcu_softmax_f32``, ``mcu_add/sub/mul/maximum/minimum/prelu_f32``, and the requantizing
 QUANTIZE kernels of equal element size ``mcu_quantize_s8_s8/_s8_u8/_u8_s8/_u8_u8/_s16_s16``.
 
-Not done here (they need kernel changes): depthwise convolution in place (channel by channel
-with a small scratch), concatenation by writing producers into the slices of the output, split
-and strided slices as views, pooling in place, and conversions that change the element size.
+Overlapping in place (second part of :func:`run`, :mod:`mcuai.memory.overlap`): a convolution,
+depthwise convolution or max pooling (int8, lowered to its ``*_inplace_s8`` kernel) or a float
+-> int8 QUANTIZE may write its output starting ``D`` bytes below its dead input, the two tied
+in the plan rather than merged. These kernels are slower than the fast paths, so they are
+chosen only where they lower the peak: starting from the plan with the element-wise aliases,
+repeatedly take the steps where the lower bound of the live bytes (ties counted) peaks; if
+every one of them is a candidate layer not yet in place (single output that is not a model
+output, input dead after it as in condition 4, not a constant, and its lowering with
+``alias`` set is a kernel of :data:`mcuai.memory.overlap.OVERLAP_KERNELS`), put them all in
+place and go on while the peak
+drops; stop at a peak step that cannot change. Then each chosen layer is taken back when the
+planned arena does not grow without it (:func:`_prune`). :func:`confirm` keeps such an alias
+only when the emitted kernel is one of those. Layers writing a model output are left out: the
+peaks worth the slower kernel are inside the network, and a single-layer model (the kernel
+tests) keeps its fast kernel.
+
+Not done: concatenation by writing producers into the slices of the output, split and strided
+slices as views (none of the benchmark models has them), average pooling in place.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from mcuai.ir.graph import Graph
 from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
 from mcuai.lower.lowering import lower_node
 from mcuai.lower.program import Call, TensorRef
+from mcuai.memory.liveness import overlap_ties, plan_memory, storage_groups
+from mcuai.memory.overlap import OVERLAP_KERNELS, WINDOW_OPS, is_overlapping
+from mcuai.memory.planner import Buffer
 from mcuai.ops import get_op
 
 #: Kernels documented safe with ``out`` sharing storage with an input of the output's size:
@@ -110,7 +130,12 @@ def confirm(node: Node, calls: list[Call]) -> None:
     may choose another kernel than the one this pass saw; giving the output storage of its own
     is always safe."""
     alias = node.alias
-    if alias is not None and not get_op(node.op).is_view and alias not in _allowed(node, calls):
+    if alias is None or get_op(node.op).is_view:
+        return
+    if is_overlapping(node):
+        if len(calls) != 1 or calls[0].kernel not in OVERLAP_KERNELS:
+            node.alias = None
+    elif alias not in _allowed(node, calls):
         node.alias = None
 
 
@@ -204,4 +229,83 @@ def run(graph: Graph) -> Graph:
         ks.sort(key=lambda k: (store.is_input[store.find(n.input(k))], k))
         n.alias = ks[0]
         store.union(n.input(ks[0]), n.output)
+    _overlap(graph, store)
     return graph
+
+
+def _overlap_candidate(node: Node, step: int, store: _Storage) -> bool:
+    """Could ``node`` run as an overlapping in-place layer (module docstring)?"""
+    if node.alias is not None or len(node.outputs) != 1 or not node.inputs:
+        return False
+    x = node.inputs[0]
+    if x is None or x.is_const or not store.dead_after(x, step) or x.nbytes == 0:
+        return False
+    if store.is_output[store.find(node.output)]:
+        return False
+    if node.op not in WINDOW_OPS and not (
+        node.op == "quantize" and x.dtype.itemsize > node.output.dtype.itemsize
+    ):
+        return False
+    node.alias = 0
+    calls = lowered(node)
+    node.alias = None
+    return calls is not None and len(calls) == 1 and calls[0].kernel in OVERLAP_KERNELS
+
+
+def _live_bytes(graph: Graph) -> np.ndarray:
+    """Bytes live at each step with the current aliases (model I/O in the arena, alignment
+    16, ties counted as overlapping): the quantity the peak is read from."""
+    groups, index = storage_groups(graph)
+    steps = max(len(graph.nodes), 1)
+    need = np.zeros(steps + 1, dtype=np.int64)
+    for g in groups:
+        need[g.first] += g.size
+        need[g.last + 1] -= g.size
+    need = np.cumsum(need)[:steps]
+    for gx, gy, d in overlap_ties(graph, index, groups, 16):
+        a, b = groups[gx], groups[gy]
+        bx, by = Buffer(gx, a.size, a.first, a.last), Buffer(gy, b.size, b.first, b.last)
+        lo, hi = max(a.first, b.first), min(a.last, b.last)
+        if lo <= hi:
+            shared = max(0, min(d + bx.size, by.size) - d)
+            need[lo : hi + 1] -= shared
+    return need
+
+
+def _overlap(graph: Graph, store: _Storage) -> None:
+    """Put window ops / narrowing QUANTIZE in place with an overlap where that lowers the
+    peak (module docstring)."""
+    cands = {i for i, n in enumerate(graph.nodes) if _overlap_candidate(n, i, store)}
+    if not cands:
+        return
+    need = _live_bytes(graph)
+    while True:
+        peak = int(need.max())
+        steps = [int(i) for i in np.flatnonzero(need == peak)]
+        if not all(i in cands and graph.nodes[i].alias is None for i in steps):
+            return
+        for i in steps:
+            graph.nodes[i].alias = 0
+        new = _live_bytes(graph)
+        if int(new.max()) >= peak:
+            for i in steps:
+                graph.nodes[i].alias = None
+            break
+        need = new
+    _prune(graph, [n for i, n in enumerate(graph.nodes) if i in cands and n.alias is not None])
+
+
+def _prune(graph: Graph, chosen: list[Node]) -> None:
+    """Drop the overlapping layers the planned arena does not need. Ties are rigid: a chain of
+    them drifts down by the sum of the offsets, which the lower bound does not see; taking a
+    layer out of a chain lets the planner place the two halves independently. In schedule
+    order, a layer goes back to its fast kernel when the arena (planned as ``plan_memory``
+    does, without scratch) does not grow without it."""
+    best = plan_memory(graph).plan.arena_size
+    for n in chosen:
+        n.alias = None
+        size = plan_memory(graph).plan.arena_size
+        if size <= best:
+            best = size
+        else:
+            n.alias = 0

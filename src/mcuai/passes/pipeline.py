@@ -12,6 +12,7 @@ from mcuai.passes import (
     dead_code,
     fold_constants,
     fuse_activations,
+    fuse_pad,
     in_place,
     schedule,
 )
@@ -19,13 +20,16 @@ from mcuai.passes import (
 Pass = Callable[[Graph], Graph]
 
 #: Order matters: constants are folded before anything inspects weights; activations become
-#: clamps before lowering; views are marked before memory planning; dead code goes before the
-#: schedule, which orders the nodes that remain for the lowest peak (counting views and the
-#: in-place opportunities); in-place execution is decided last, on the final order, because
-#: whether an input is dead after a node depends on that order.
+#: clamps before lowering; a PAD folds into the convolution or max pooling reading it (after
+#: the clamps, which tell whether a pad value can win a maximum); views are marked before
+#: memory planning; dead code goes before the schedule, which orders the nodes that remain
+#: for the lowest peak (counting views and the in-place opportunities); in-place execution is
+#: decided last, on the final order, because whether an input is dead after a node depends on
+#: that order.
 PIPELINE: list[tuple[str, Pass]] = [
     ("fold_constants", fold_constants.run),
     ("fuse_activations", fuse_activations.run),
+    ("fuse_pad", fuse_pad.run),
     ("alias_views", alias_views.run),
     ("dead_code", dead_code.run),
     ("schedule", schedule.run),

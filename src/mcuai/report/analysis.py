@@ -323,7 +323,7 @@ def analyze_graph(
     for j, n in enumerate(low.nodes):
         k = own[j]
         if k is not None and n.alias is not None and not get_op(n.op).is_view:
-            same = layout.tensor_group[n.input(n.alias).uid] == layout.tensor_group[n.output.uid]
+            same = layout.shares_storage(n.input(n.alias), n.output)
             layers[k].in_place = layers[k].in_place or same
     buffers, steps, pools = memory_report(low, layout, own)
     return Analysis(

@@ -1,0 +1,66 @@
+/*
+ * mcu_maxpool2d_inplace_s8 - int8 max pooling over NHWC data with an explicit padding value,
+ * whose output may overlap its input.
+ *
+ * Parameters: p->stride, p->padding (top, left: bottom/right follow from the output size),
+ *   p->act_min/act_max (the fused activation as an integer clamp); pad_value: what a window
+ *   position outside the image holds. The other fields of mcu_conv_params are unused;
+ *   f_dims->h/w is the window.
+ * Rule: out = clamp(max(max over the in-image part of the window, pad_value if the window
+ *   reaches outside the image), act_min, act_max) on the raw integers, starting from -128.
+ *   With pad_value = -128 this is TFLite's reference_integer_ops::MaxPool (window clipped to
+ *   the image, padding never wins; a window wholly outside gives -128 before the clamp, as
+ *   mcu_maxpool2d_s8). With pad_value = v it is TFLite PAD (filled with v) followed by a VALID
+ *   MaxPool over the padded tensor, which mcuai.passes.fuse_pad folds into this kernel.
+ *   No arithmetic, no overflow.
+ *
+ * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
+ *   output pixels are produced one after the other in increasing raster order
+ *   q = (n*Hout + oy)*Wout + ox; while pixel q is produced the kernel reads only the input
+ *   pixels inside q's window and writes only the C bytes of pixel q. Therefore `out` may lie
+ *   D bytes below `in` in one buffer (in == (const int8_t *)out + D) whenever
+ *     D >= max over q of ((q + 1)*C - m(q)*C),
+ *   m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q.
+ *   Separate buffers are fine too. No restrict qualifiers.
+ */
+#include "mcu_maxpool2d_inplace_s8.h"
+
+void mcu_maxpool2d_inplace_s8(const mcu_conv_params *p, int32_t pad_value,
+                              const mcu_dims *in_dims, const int8_t *in,
+                              const mcu_dims *f_dims, const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w;
+    int32_t b, oy, ox, c, ky, kx;
+
+    for (b = 0; b < out_dims->n; ++b) {
+        const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
+        for (oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t y0 = oy * p->stride.h - p->padding.h;
+            const int32_t ky0 = y0 < 0 ? -y0 : 0;
+            const int32_t ky1 = in_h - y0 < k_h ? in_h - y0 : k_h;
+            for (ox = 0; ox < out_dims->w; ++ox) {
+                const int32_t x0 = ox * p->stride.w - p->padding.w;
+                const int32_t kx0 = x0 < 0 ? -x0 : 0;
+                const int32_t kx1 = in_w - x0 < k_w ? in_w - x0 : k_w;
+                const int32_t clipped = ky0 > 0 || kx0 > 0 || ky1 < k_h || kx1 < k_w;
+                int32_t start = -128;
+                if (clipped && pad_value > start) {
+                    start = pad_value;
+                }
+                for (c = 0; c < in_c; ++c) {
+                    int32_t acc = start;
+                    for (ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *row = in_b + ((size_t)(y0 + ky) * (size_t)in_w) * (size_t)in_c;
+                        for (kx = kx0; kx < kx1; ++kx) {
+                            const int32_t v = (int32_t)row[(size_t)(x0 + kx) * (size_t)in_c + c];
+                            acc = v > acc ? v : acc;
+                        }
+                    }
+                    out[c] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+                }
+                out += in_c;
+            }
+        }
+    }
+}

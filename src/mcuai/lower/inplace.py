@@ -1,0 +1,69 @@
+"""Lowering of layers that run in place with an overlap (:mod:`mcuai.memory.overlap`).
+
+A convolution, depthwise convolution or max pooling whose node has ``alias`` set (chosen by
+:mod:`mcuai.passes.in_place` only where it lowers the peak) is lowered to its
+``*_inplace_s8`` kernel: the generic loop in raster order whose contract lets the output start
+below the input. Same arguments and arithmetic as the generic kernels (bias not folded).
+Lowering branches in ``ops/conv2d.py``, ``ops/depthwise_conv2d.py`` and ``ops/max_pool2d.py``
+call :func:`conv_call` / :func:`maxpool_call`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuai.ir.dtypes import DType
+from mcuai.ir.node import Node
+from mcuai.lower.context import dims4, hw
+from mcuai.lower.conv_common import bias_values
+from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+
+
+def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
+    """``mcu_conv2d_inplace_s8`` / ``mcu_dwconv2d_inplace_s8`` with the generic arguments."""
+    x, w, y = node.input(0), node.input(1), node.output
+    assert w.data is not None
+    bias = bias_values(node, node.opt_input(2), y.shape[-1], (DType.INT32,))
+    args: list[Value] = [
+        params,
+        quant,
+        dims4(x),
+        TensorRef(x),
+        dims4(w),
+        CArray("weights", w.data.reshape(-1)),
+        Raw("NULL") if bias is None else CArray("bias", bias.astype(np.int32)),
+        dims4(y),
+        TensorRef(y, out=True),
+    ]
+    return Call(kernel, (kernel,), args)
+
+
+def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:
+    """``mcu_maxpool2d_inplace_s8``: int8 max pooling whose out-of-image window positions hold
+    ``pad_value`` (-128: TFLite's clipped window)."""
+    a = node.attrs
+    x, y = node.input(0), node.output
+    params = Struct(
+        "mcu_conv_params",
+        [
+            ("input_offset", 0),
+            ("output_offset", 0),
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("dilation", hw((1, 1))),
+            ("ch_mult", 1),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
+    args: list[Value] = [
+        params,
+        pad_value,
+        dims4(x),
+        TensorRef(x),
+        window,
+        dims4(y),
+        TensorRef(y, out=True),
+    ]
+    return Call("mcu_maxpool2d_inplace_s8", ("mcu_maxpool2d_inplace_s8",), args)

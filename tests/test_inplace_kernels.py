@@ -1,0 +1,251 @@
+"""Overlapping in place (``memory/overlap.py``, the ``*_inplace_s8`` kernels, the planner's ties):
+the safe offset against a byte-level simulation of the kernels' documented order, plans with
+ties, and generated code bit-exact with LiteRT's reference kernels when outputs overlap their
+inputs (also at alignment 1, i.e. at exactly the smallest safe offset)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.opcheck import check_against_litert, litert_reference, litert_run, random_input
+from helpers.window_graphs import WindowNet
+from mcuai.api import analyze, generate, load_model, optimize
+from mcuai.ir.node import Node
+from mcuai.memory.liveness import plan_memory
+from mcuai.memory.overlap import WINDOW_OPS, is_overlapping, overlap_offset
+from mcuai.memory.planner import Buffer, check_plan, lower_bound, plan_arena
+from mcuai.passes.pipeline import PIPELINE, run_pipeline
+from mcuai.targets.host import HostModel, build
+from mcuai.validate.run import validate_model
+
+WITHOUT_IN_PLACE = [p for p in PIPELINE if p[0] != "in_place"]
+
+
+def _window(node: Node) -> tuple[int, int, int, int, int, int, int, int]:
+    a = node.attrs
+    if node.op == "max_pool2d":
+        (kh, kw), (dh, dw) = a.kernel, (1, 1)
+    else:
+        _, kh, kw, _ = node.input(1).shape
+        dh, dw = a.dilation
+    return kh, kw, a.stride[0], a.stride[1], dh, dw, a.pads[0], a.pads[2]
+
+
+def safe_by_simulation(node: Node, d: int) -> bool:
+    """Replay the documented kernel order on a byte map: input at ``d``, output at 0; every
+    input byte read must not have been overwritten by an earlier output write. The kernel may
+    read pixel q's window after writing part of pixel q, so a pixel's reads are checked against
+    everything written up to the end of that pixel."""
+    x, y = node.input(0), node.output
+    n, h, w, ci = x.shape
+    _, ho, wo, co = y.shape
+    kh, kw, sh, sw, dh, dw, pt, pl = _window(node)
+    written_end = 0  # bytes [0, written_end) hold output
+    for b in range(n):
+        for oy in range(ho):
+            for ox in range(wo):
+                q = (b * ho + oy) * wo + ox
+                written_end = (q + 1) * co
+                for ky in range(kh):
+                    yy = oy * sh - pt + ky * dh
+                    for kx in range(kw):
+                        xx = ox * sw - pl + kx * dw
+                        if 0 <= yy < h and 0 <= xx < w:
+                            start = d + ((b * h + yy) * w + xx) * ci
+                            if start < written_end:
+                                return False
+    return True
+
+
+def smallest_safe(node: Node) -> int:
+    lo, hi = 0, node.input(0).nbytes + node.output.nbytes
+    assert safe_by_simulation(node, hi)
+    while lo < hi:  # safety is monotone in d
+        mid = (lo + hi) // 2
+        if safe_by_simulation(node, mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def geometry_model() -> bytes:
+    g = WindowNet(21)
+    x = g.input([2, 9, 7, 3])
+    a = g.conv(x, 8, k=(3, 3), stride=(2, 2), same=True)  # expanding, stride 2, SAME
+    b = g.dw(a, same=True)  # stride 1, pad 1
+    c = g.conv(b, 24, k=(1, 1))  # 1x1 expand
+    e = g.conv(c, 5, k=(1, 1))  # 1x1 contract
+    f = g.pool("MAX_POOL_2D", e, k=(3, 3), stride=(2, 2), same=True)
+    p = g.pad(c, (3, 0, 0, 3))  # padding larger than the 2x2 window: empty windows
+    i = g.dw(p, k=(2, 2))
+    j = g.conv(x, 6, k=(5, 3), stride=(1, 2))  # VALID, rectangular
+    return g.build([x], [g.mean_hw(f), g.mean_hw(i), g.mean_hw(j)])
+
+
+def test_offset_matches_byte_simulation(tmp_path: Path) -> None:
+    path = tmp_path / "geo.tflite"
+    path.write_bytes(geometry_model())
+    nodes = [n for n in optimize(load_model(path)).nodes if n.op in WINDOW_OPS]
+    assert len(nodes) == 7
+    for n in nodes:
+        assert overlap_offset(n) == smallest_safe(n), n
+
+
+Ties = list[tuple[int, int, int]]
+
+
+def _chain_ties(rng: np.random.Generator, k: int) -> tuple[list[Buffer], Ties]:
+    """A chain of k buffers (step i -> i+1), each tied to the next with a random aligned
+    offset, plus unrelated buffers around them."""
+    bufs, ties = [], []
+    for i in range(k):
+        bufs.append(Buffer(i, int(rng.integers(1, 400)), i, i + 1))
+        if i:
+            ties.append((i - 1, i, 16 * int(rng.integers(0, 30))))
+    for j in range(k, k + 12):
+        f = int(rng.integers(0, k))
+        bufs.append(Buffer(j, int(rng.integers(1, 300)), f, f + int(rng.integers(0, 3))))
+    return bufs, ties
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plans_with_ties_are_valid(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    bufs, ties = _chain_ties(rng, 6)
+    plan = plan_arena(bufs, 16, ties)
+    check_plan(bufs, plan)  # ties d apart, nothing else overlaps
+    for a, b, d in ties:
+        assert plan.offsets[a] - plan.offsets[b] == d
+    # lower bound: bytes covered at each step, rigid tied pairs counted once (byte map)
+    by_id = {b.id: b for b in bufs}
+    worst = 0
+    for step in range(8):
+        live = [b for b in bufs if b.first <= step <= b.last]
+        total = sum(b.size for b in live)
+        for a, b, d in ties:
+            if by_id[a] in live and by_id[b] in live:
+                cover = np.zeros(2000, dtype=bool)
+                cover[d + 500 : d + 500 + by_id[a].size] = True
+                cover[500 : 500 + by_id[b].size] = True
+                total -= by_id[a].size + by_id[b].size - int(cover.sum())
+        worst = max(worst, total)
+    assert lower_bound(bufs, ties) == plan.lower_bound == worst <= plan.arena_size
+
+
+def chain_model() -> bytes:
+    """conv 3x3/2 (3 -> 16 ch) -> dw 3x3 -> conv 1x1 (16 -> 48) -> max pool 3x3/2 SAME ->
+    dw 3x3/2 -> mean: each layer's peak is its input plus its output."""
+    g = WindowNet(22)
+    x = g.input([1, 20, 20, 3])
+    a = g.conv(x, 16, stride=(2, 2), same=True)
+    b = g.dw(a, same=True)
+    c = g.conv(b, 48, k=(1, 1), q=(0.1, -128), relu=True)
+    m = g.pool("MAX_POOL_2D", c, same=True)
+    e = g.dw(m, stride=(2, 2), same=True)
+    return g.build([x], [g.mean_hw(e)])
+
+
+def _overlapping(path: Path) -> list[str]:
+    return [n.op for n in optimize(load_model(path)).nodes if is_overlapping(n)]
+
+
+def test_chain_runs_in_place_and_is_exact(tmp_path: Path, require_cc: str) -> None:
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(chain_model())
+    assert "conv2d" in _overlapping(path)
+    a = analyze(path)
+    kernels = [k for la in a.layers for k in la.kernels]
+    assert "mcu_conv2d_inplace_s8" in kernels
+    without = plan_memory(run_pipeline(load_model(path), WITHOUT_IN_PLACE)).plan.lower_bound
+    assert a.arena_bytes < without
+    check_against_litert(chain_model(), tmp_path, n=6, name="chain")
+
+
+@pytest.mark.ref
+def test_chain_every_layer_exact(tmp_path: Path, require_cc: str) -> None:
+    """Per layer (observer right after each layer) against LiteRT: what an overlapping layer
+    overwrote was dead."""
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(chain_model())
+    rep = validate_model(path, batches=3, seed=5, per_layer=True, progress=False)
+    assert rep.layers is not None and rep.first_divergence is None
+    for row in rep.layers:
+        assert row.metrics.bit_exact == 1.0, row
+
+
+def every_window_in_place() -> bytes:
+    """Each window op's output is much larger or smaller than its input, so each is a peak."""
+    g = WindowNet(23)
+    x = g.input([1, 12, 10, 2])
+    a = g.conv(x, 32, k=(3, 3), stride=(1, 1), same=True)  # 240 -> 3840 B
+    m = g.pool("MAX_POOL_2D", a, k=(2, 2), stride=(2, 2))  # -> 960 B
+    b = g.conv(m, 2, k=(1, 1))  # -> 60 B
+    c = g.dw(g.conv(b, 64, k=(1, 1)), stride=(2, 2), same=True)  # 1920 -> 576 B
+    return g.build([x], [g.mean_hw(c)])
+
+
+def test_alignment_one_uses_the_smallest_offset(tmp_path: Path, require_cc: str) -> None:
+    """With --alignment 1 tied buffers sit exactly the smallest safe offset apart (no rounding
+    slack): the generated code must still match LiteRT."""
+    model = every_window_in_place()
+    path = tmp_path / "w.tflite"
+    path.write_bytes(model)
+    graph = optimize(load_model(path))
+    assert {n.op for n in graph.nodes if is_overlapping(n)} >= {"conv2d", "max_pool2d"}
+    layout = plan_memory(graph, alignment=1)
+    assert layout.ties and any(d % 16 for _, _, d in layout.ties)
+    code = generate(path, name="w", alignment=1)
+    assert "inplace_s8(" in code.files["w.c"]
+    host = HostModel(code, build(code))
+    it = litert_reference(path)
+    rng = np.random.default_rng(3)
+    d = it.get_input_details()[0]
+    for _ in range(6):
+        xs = [random_input(tuple(d["shape"]), d["dtype"], rng)]
+        got, _ = host.run(xs)
+        ref = litert_run(it, xs)
+        assert np.array_equal(got[0], ref[0])
+
+
+def float_input_model() -> bytes:
+    """float input -> QUANTIZE (the peak: float 1,920 B + int8 480 B) -> conv 1x1 -> mean."""
+    g = WindowNet(24)
+    x = g.float_input([1, 10, 12, 4])
+    q = g.quantize(x, (0.02, 3))
+    c = g.conv(q, 4, k=(1, 1))
+    return g.build([x], [g.mean_hw(c)])
+
+
+def test_float_input_quantize_in_place(tmp_path: Path, require_cc: str) -> None:
+    path = tmp_path / "fq.tflite"
+    path.write_bytes(float_input_model())
+    assert _overlapping(path)[:1] == ["quantize"]
+    a = analyze(path)
+    assert a.layers[0].in_place and a.layers[0].kernels == ["mcu_quantize_f32_s8"]
+    assert a.lower_bound_bytes < 1920 + 480
+    check_against_litert(float_input_model(), tmp_path, n=5, name="fq")
+    # with the input outside the arena nothing is written over the application's buffer
+    out = analyze(path, inputs_in_arena=False)
+    assert not out.layers[0].in_place
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "stm32ai_modelzoo_apache2/yamnet_256_64x96_tl_int8.tflite",
+        "tinyengine_mit/mcunet_vww.tflite",
+    ],
+)
+def test_corpus_overlaps_are_valid_plans(rel: str) -> None:
+    from conftest import corpus_model
+
+    graph = optimize(load_model(corpus_model(rel)))
+    assert any(is_overlapping(n) for n in graph.nodes)
+    layout = plan_memory(graph)
+    assert layout.ties
+    check_plan(layout.buffers, layout.plan)
