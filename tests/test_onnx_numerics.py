@@ -379,3 +379,27 @@ def test_corpus_qdq_bit_exact(require_cc: str, rel: str) -> None:
     ]
     assert not inexact
     assert rep.first_divergence is None
+
+
+# --- uint8 activations and weights (stored as int8 by passes/uint8_to_int8) -----------------
+
+
+def test_uint8_qdq_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    """uint8 activations, uint8 weights with a zero point of 121 (the kernels' weight offset),
+    then a QLinearAdd and a windowed average pool, where ORT's float arithmetic sees the uint8
+    zero points."""
+    g = G()
+    u8 = np.uint8
+    x = g.dq(g.q("x", "xq", 0.03, 130, u8), "xd", 0.03, 130, u8)
+    w = g.rng.integers(0, 256, (6, 3, 3, 3)).astype(np.uint8)
+    ins = [g.const("w_q", w), g.const("w_s", np.float32(0.004)), g.const("w_z", u8(121))]
+    wd = g.node("DequantizeLinear", ins, "w")
+    c = g.node("Conv", [x, wd], "conv", pads=[1, 1, 1, 1])
+    cd = g.dq(g.q(c, "cq", 0.06, 118, u8), "cd", 0.06, 118, u8)
+    y2 = g.dq(g.q("x2", "x2q", 0.05, 127, u8), "x2d", 0.05, 127, u8)
+    s = g.node("Add", [cd, y2], "add")
+    sd = g.dq(g.q(s, "sq", 0.07, 125, u8), "sd", 0.07, 125, u8)
+    p = g.node("AveragePool", [sd], "pool", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    out = g.dq(g.q(p, "pq", 0.0231, 131, u8), "y", 0.0231, 131, u8)
+    m = g.model({"x": [1, 3, 6, 6], "x2": [1, 6, 6, 6]}, [out])
+    _assert_exact(_validate(tmp_path, m, "u8"))

@@ -7,8 +7,8 @@ rewrites the graph accordingly, just before lowering (``codegen.generate.generat
 lowering step of ``api.analyze``). It is *not* part of the pass pipeline: the optimized graph,
 and so ``mcuai analyze``, still describe the model as uint8.
 
-What it does (only for graphs whose nodes all follow TFLite numerics; ONNX graphs are left
-alone):
+What it does (for graphs whose nodes all follow TFLite numerics, or all ONNX Runtime's; a
+graph is rewritten once, ``graph.metadata["uint8_to_int8"]`` records it):
 
 * every quantized uint8 tensor that is neither a graph input nor a graph output becomes int8
   with its zero point(s) minus 128, in place; constants get their data minus 128, so uint8
@@ -37,6 +37,16 @@ alone):
   ``"tflite-uint8-mixed"`` instead and is refused at lowering (after the rewrite the two types
   could not be told apart; LiteRT refuses most such layers or reads one type's bytes as the
   other).
+
+ONNX graphs (``numerics`` "onnxruntime*", see :mod:`mcuai.lower.ort`): the same rewrite, with
+ONNX Runtime's rules. A fused node touching a rewritten tensor becomes ``"onnxruntime-u8"``: ORT
+computes it on the uint8 values, which only matters where a zero point enters float arithmetic
+(QLinearAdd, QLinearAveragePool: their kernels add 128 back before it); integer accumulations,
+float requantization and the unfused float ops (``"onnxruntime-float"``) see only ``q - zp``
+differences and the output zero point, so the int8 kernels give the uint8 result exactly.
+Clamps are recomputed with ORT's half-to-even rounding. int8 weights next to uint8 activations
+(ORT's usual u8s8 layers) are not "mixed": only the activations move. With ``--requant
+fixed-point`` (``"onnxruntime-fixed-point"``) the touched nodes take TFLite's uint8 rules.
 
 Exactness: every int8 kernel only ever uses ``q - zp`` differences, clamps in the (shifted)
 output range and adds the (shifted) output zero point, so the -128 shift cancels wherever the
@@ -91,7 +101,7 @@ def _to_int8(t: Tensor) -> None:
         t.data = (t.data.astype(np.int16) - 128).astype(np.int8)
 
 
-def _fix_attrs(n: Node) -> None:
+def _fix_attrs(n: Node, half_even: bool = False) -> None:
     """Integer attributes in the (rewritten) output's integer domain follow the -128 shift."""
     out = n.outputs[0] if n.outputs else None
     if out is None or out.quant is None or out.quant.per_axis:
@@ -99,7 +109,7 @@ def _fix_attrs(n: Node) -> None:
     a = n.attrs
     act = getattr(a, "act", None)
     if isinstance(getattr(a, "clamp", None), Clamp) and isinstance(act, Activation):
-        n.attrs = dataclasses.replace(a, clamp=quantized_clamp(act, out))
+        n.attrs = dataclasses.replace(a, clamp=quantized_clamp(act, out, half_even))
     elif n.op == "pad":
         n.attrs = dataclasses.replace(a, value=float(a.value) - 128.0)
 
@@ -113,11 +123,16 @@ def _mixes_u8_s8(n: Node) -> bool:
     return len(types) == 2
 
 
+def _is_onnx(graph: Graph) -> bool:
+    return bool(graph.nodes) and all(n.numerics.startswith("onnxruntime") for n in graph.nodes)
+
+
 def _applies(graph: Graph) -> bool:
-    """A TFLite graph (every node with TFLite numerics) holding quantized uint8 tensors."""
-    return all(n.numerics == "tflite" for n in graph.nodes) and any(
-        _is_q8(t) for t in graph.tensors()
-    )
+    """A TFLite graph (every node with TFLite numerics) or an ONNX graph not rewritten yet,
+    holding quantized uint8 tensors."""
+    tflite = all(n.numerics == "tflite" for n in graph.nodes)
+    onnx = _is_onnx(graph) and graph.metadata.get("uint8_to_int8") != "done"
+    return (tflite or onnx) and any(_is_q8(t) for t in graph.tensors())
 
 
 def _rewrite(graph: Graph) -> dict[int, int]:
@@ -126,6 +141,8 @@ def _rewrite(graph: Graph) -> dict[int, int]:
     served: dict[int, int] = {}
     if not _applies(graph):
         return served
+    onnx = _is_onnx(graph)
+    graph.metadata["uint8_to_int8"] = "done"
     q8 = [t for t in graph.tensors() if _is_q8(t)]
     keep = {t.uid for t in graph.inputs} | {t.uid for t in graph.outputs}
     producers = graph.producers()
@@ -134,7 +151,9 @@ def _rewrite(graph: Graph) -> dict[int, int]:
     new_nodes: list[Node] = list(graph.nodes)
     # nodes mixing uint8 and int8 8-bit tensors (QUANTIZE/DEQUANTIZE excepted) are refused at
     # lowering: after the rewrite, nothing would tell the two apart
-    mixed = {id(n) for n in new_nodes if n.op not in _NATIVE and _mixes_u8_s8(n)}
+    # (ONNX: ORT itself refuses activations of both types in one node; u8 activations with s8
+    # weights are its usual layers)
+    mixed = set() if onnx else {id(n) for n in new_nodes if n.op not in _NATIVE and _mixes_u8_s8(n)}
 
     # uint8 graph inputs: one int8 copy for the readers that need int8
     for x in graph.inputs:
@@ -183,11 +202,22 @@ def _rewrite(graph: Graph) -> dict[int, int]:
         if id(n) in mixed:
             n.numerics = MIXED_NUMERICS
         elif id(n) in touched or any(t.uid in rewritten for t in ts):
-            n.numerics = UINT8_NUMERICS
+            n.numerics = _uint8_numerics(n.numerics) if onnx else UINT8_NUMERICS
             if id(n) in shifted_out or (n.outputs and n.outputs[0].uid in rewritten):
-                _fix_attrs(n)
+                _fix_attrs(n, half_even=onnx)
     graph.nodes = new_nodes
     return served
+
+
+def _uint8_numerics(numerics: str) -> str:
+    """ONNX node on rewritten uint8 tensors: fused ORT nodes compute on uint8 values
+    (``"onnxruntime-u8"``); integer-only (``--requant fixed-point``) ones take TFLite's uint8
+    rules; unfused float ones are unaffected."""
+    if numerics == "onnxruntime":
+        return "onnxruntime-u8"
+    if numerics == "onnxruntime-fixed-point":
+        return UINT8_NUMERICS
+    return numerics
 
 
 def _verify(graph: Graph) -> None:
