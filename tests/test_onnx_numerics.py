@@ -346,7 +346,8 @@ def test_requant_fixed_point_uses_integer_kernels(tmp_path: Path, require_cc: st
     floats = {f for f in generate(path).files if f.startswith("kernels/")}
     fixed = {f for f in generate(path, requant="fixed-point").files if f.startswith("kernels/")}
     assert "kernels/mcu_conv2d_ort_s8.c" in floats
-    assert not any("_ort_" in f for f in fixed)
+    assert "kernels/mcu_conv2d_ort_s8.c" not in fixed
+    assert "kernels/mcu_conv2d_s8.c" in fixed
     rep = validate_model(path, batches=4, seed=3, progress=False, requant="fixed-point")
     assert rep.bit_exact is not None  # compared and reported (equal or not)
     with pytest.raises(ValueError, match="requant"):
@@ -403,3 +404,28 @@ def test_uint8_qdq_bit_exact(tmp_path: Path, require_cc: str) -> None:
     out = g.dq(g.q(p, "pq", 0.0231, 131, u8), "y", 0.0231, 131, u8)
     m = g.model({"x": [1, 3, 6, 6], "x2": [1, 6, 6, 6]}, [out])
     _assert_exact(_validate(tmp_path, m, "u8"))
+
+
+@pytest.mark.parametrize("op", ["AveragePool", "Gemm"])
+def test_requant_fixed_point_within_one_lsb(tmp_path: Path, require_cc: str, op: str) -> None:
+    """Integer-only kernels for one layer whose input and output quantizations differ: at most
+    1 LSB from ONNX Runtime (exact integer sums, one rounding of a Q31 multiplier instead of a
+    float32 one)."""
+    g = G()
+    x = g.qdq("x", "xd", 0.031, -20)
+    if op == "AveragePool":
+        y = g.node("AveragePool", [x], "op", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+        shape = [1, 5, 7, 5]
+    else:
+        w = g.weights("w", (10, 24), per_channel=True)
+        y = g.node("Gemm", [x, w, g.bias("b", 10, 0.031, "w_ws")], "op", transB=1)
+        shape = [3, 24]
+    out = g.dq(g.q(y, "yq", 0.0173, 11), "y", 0.0173, 11)
+    path = tmp_path / "m.onnx"
+    onnx.save(g.model({"x": shape}, [out]), path)
+    rep = validate_model(
+        path, batches=4, seed=3, per_layer=True, progress=False, requant="fixed-point"
+    )
+    assert rep.layers is not None
+    lsb = [la.metrics.max_lsb for la in rep.layers if la.op in ("avg_pool2d", "fully_connected")]
+    assert lsb and all(v is not None and v <= 1 for v in lsb), lsb

@@ -28,6 +28,8 @@ kernels instead; ``validate`` then reports the difference from ONNX Runtime.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcuai import ops as _ops  # noqa: F401  (the op registry first: conv_common <-> ops cycle)
@@ -35,9 +37,18 @@ from mcuai.ir.dtypes import DType
 from mcuai.ir.graph import Graph
 from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
-from mcuai.lower.context import const_or_null, dims4, hw, scale_of, unsupported, zp_of
+from mcuai.lower.context import (
+    const_or_null,
+    dims4,
+    hw,
+    per_channel_requant,
+    scale_of,
+    unsupported,
+    zp_of,
+)
 from mcuai.lower.conv_common import bias_values, clamp_of, dims_struct
 from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.quant.fixed_point import quantize_multiplier
 
 #: ``Node.numerics`` of ONNX nodes: ONNX Runtime's float requantization (bit-exact kernels).
 ORT_NUMERICS = "onnxruntime"
@@ -345,10 +356,97 @@ _LOWER = {
 }
 
 
+def _fixed_avg_pool(node: Node) -> list[Call] | None:
+    """``--requant fixed-point`` pooling between different quantizations (the TFLite kernels
+    average raw integers, which needs equal ones): ``mcu_avgpool2d_ort_fixed_s8``, a Q31
+    multiplier ``s_x / (s_y * count)`` per possible tap count."""
+    x, y = node.input(0), node.output
+    if not _int8_io(node, x, y):
+        return None
+    s_x, s_y = scale_of(node, x), scale_of(node, y)
+    if f32(s_x) == f32(s_y) and zp_of(node, x) == zp_of(node, y):
+        return None  # the op's own (TFLite) kernel
+    a = node.attrs
+    lo, hi = clamp_of(node, a.clamp)
+    counts = a.kernel[0] * a.kernel[1]
+    mult = np.empty(counts, np.int32)
+    shift = np.empty(counts, np.int32)
+    for k in range(counts):
+        mult[k], shift[k] = quantize_multiplier(float(f32(s_x)) / (float(f32(s_y)) * (k + 1)))
+    params = Struct(
+        "mcu_avgpool_ort_fixed_params",
+        [
+            ("input_offset", -zp_of(node, x)),
+            ("output_offset", zp_of(node, y)),
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("act_min", lo),
+            ("act_max", hi),
+            ("multiplier", CArray("multiplier", mult, "s_x / (s_y * count), Q31")),
+            ("shift", CArray("shift", shift, "(>0: left)")),
+        ],
+    )
+    window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
+    args: list[Value] = [params, dims4(x), TensorRef(x), window, dims4(y), TensorRef(y, out=True)]
+    kernel = "mcu_avgpool2d_ort_fixed_s8"
+    return [Call(kernel, (kernel,), args, comment="integer-only rescaling average pool")]
+
+
+def _fixed_fc(node: Node) -> list[Call] | None:
+    """``--requant fixed-point`` FULLY_CONNECTED: the TFLite FC kernel requantizes in float64
+    (LiteRT's reference), so integer-only cores get ``mcu_fc_ort_fixed_s8`` instead
+    (``MultiplyByQuantizedMultiplier``, TFLite Micro's rule)."""
+    x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+    if not _int8_io(node, x, y) or w.dtype is not DType.INT8 or w.data is None:
+        return None
+    if w.quant is None or not w.quant.symmetric:
+        return None  # the op's own lowering (weight offset) or its error
+    nout, nin = w.shape
+    batch = x.size // nin
+    bias_values(node, b, nout, (DType.INT32,))
+    mult, shift = per_channel_requant(node, x, w, y, nout)
+    lo, hi = clamp_of(node, node.attrs.clamp)
+    params = Struct(
+        "mcu_fc_ort_params",
+        [
+            ("input_offset", -zp_of(node, x)),
+            ("output_offset", zp_of(node, y)),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    args: list[Value] = [
+        params,
+        Struct("mcu_quant_pc", [("multiplier", mult), ("shift", shift)]),
+        dims_struct(batch, 1, 1, nin),
+        TensorRef(x),
+        dims_struct(nout, 1, 1, nin),
+        CArray("weights", w.data.reshape(-1)),
+        const_or_null(node, b, "bias"),
+        dims_struct(batch, 1, 1, nout),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_fc_ort_fixed_s8"
+    files = (kernel, "mcu_fc_ort_s8", _REQ)
+    return [Call(kernel, files, args, comment="integer-only FC (fixed-point multipliers)")]
+
+
+#: ``--requant fixed-point``: integer-only replacements where the op's own (TFLite) kernel does
+#: not fit ONNX, and QuantizeLinear of float inputs with ORT's rounding (a float op anyway).
+_LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
+    "avg_pool2d": _fixed_avg_pool,
+    "fully_connected": _fixed_fc,
+    "quantize": _lower_quantize,
+}
+
+
 def lower_ort(node: Node) -> list[Call] | None:
     """The ORT-rule kernel calls of an ONNX Runtime node, or ``None`` when the op (or this
     type combination) computes the same integers under both rules and the op's own lowering
     applies (views, data movement, max pooling, ...)."""
+    if node.numerics == FIXED_POINT_NUMERICS:
+        fixed = _LOWER_FIXED.get(node.op)
+        return None if fixed is None else fixed(node)
     if node.numerics not in ORT_ALL:
         return None
     fn = _LOWER.get(node.op)
