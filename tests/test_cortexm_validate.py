@@ -291,13 +291,19 @@ def test_sample_not_announced_runs_too(
 
 @pytest.mark.qemu
 def test_time_limit_names_model_and_target(
-    arm_tools: None, example: tuple[Graph, GeneratedCode]
+    monkeypatch: pytest.MonkeyPatch, arm_tools: None, example: tuple[Graph, GeneratedCode]
 ) -> None:
     _, code = example
     elf = build_elf(code, "cortex-m4", harness="int main(void)\n{\n    for (;;) {\n    }\n}\n")
     x = [np.zeros(io.tensor.shape, io.tensor.dtype.np) for io in code.inputs]
     with pytest.raises(McuaiError, match=r"model 'digits' \(3 samples\) on cortex-m4 .*within 1 s"):
         run_validation(elf, code, "cortex-m4", [x, x, x], timeout=1.0)
+    monkeypatch.setenv("MCUAI_QEMU_TIMEOUT", "0.5")
+    with pytest.raises(McuaiError, match=r"(?s)within 0.5 s.*Set MCUAI_QEMU_TIMEOUT=<seconds>"):
+        run_validation(elf, code, "cortex-m4", [x])
+    monkeypatch.setenv("MCUAI_QEMU_TIMEOUT", "soon")
+    with pytest.raises(UsageError, match="MCUAI_QEMU_TIMEOUT='soon'"):
+        run_validation(elf, code, "cortex-m4", [x])
 
 
 @pytest.mark.qemu

@@ -25,6 +25,7 @@ into messages naming the model and the board.
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,22 @@ SAMPLE_TIMEOUT = 60.0
 """Seconds of host time added per sample: generous, QEMU with ``-icount shift=0`` ran some
 10^8 to 10^9 instructions a second here, and the MLPerf Tiny models take 10^6 to 10^8
 instructions per inference."""
+
+
+def default_timeout(samples: int) -> float:
+    """Seconds of host time for a validation run of ``samples`` samples:
+    ``$MCUAI_QEMU_TIMEOUT`` when set, else :data:`BASE_TIMEOUT` + :data:`SAMPLE_TIMEOUT` per
+    sample."""
+    env = os.environ.get("MCUAI_QEMU_TIMEOUT")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise UsageError(f"MCUAI_QEMU_TIMEOUT={env!r}: needs a positive number of seconds")
+        return value
+    return BASE_TIMEOUT + SAMPLE_TIMEOUT * samples
 
 
 def validation_harness(code: GeneratedCode) -> str:
@@ -215,13 +232,14 @@ def run_validation(
     """Run every sample of ``samples`` (each a list of arrays, one per model input) through
     ``elf`` in one QEMU run; return per sample the outputs and, with ``observe``, every
     observed tensor (position = observation index), as :meth:`HostModel.run` does.
-    ``timeout`` defaults to :data:`BASE_TIMEOUT` + :data:`SAMPLE_TIMEOUT` per sample."""
+    ``timeout`` (seconds of host time) defaults to ``$MCUAI_QEMU_TIMEOUT``, else
+    :data:`BASE_TIMEOUT` + :data:`SAMPLE_TIMEOUT` per sample."""
     board = get_target(target)
     meta = load_meta(elf)
     if meta["target"] != board.name or meta["name"] != code.name:
         raise UsageError(f"{elf} was built for '{meta['name']}' on {meta['target']}")
     if timeout is None:
-        timeout = BASE_TIMEOUT + SAMPLE_TIMEOUT * len(samples)
+        timeout = default_timeout(len(samples))
     blob = bytearray()
     for k, xs in enumerate(samples):
         if len(xs) != len(code.inputs):
@@ -240,7 +258,15 @@ def run_validation(
         "vin.bin": bytes(blob),
     }
     what = f"validation of model '{code.name}' ({len(samples)} samples)"
-    r = run_qemu(elf, board, files, ["vout.bin"], timeout, what)
+    try:
+        r = run_qemu(elf, board, files, ["vout.bin"], timeout, what)
+    except McuaiError as e:
+        if "did not finish" not in str(e):
+            raise
+        raise McuaiError(
+            f"{e}\nSet MCUAI_QEMU_TIMEOUT=<seconds> to change the limit (default "
+            f"{BASE_TIMEOUT:g} s + {SAMPLE_TIMEOUT:g} s per sample)."
+        ) from None
     if r.returncode != 0:
         meaning = EXIT_MEANING.get(r.returncode, "unexpected exit status")
         raise McuaiError(
