@@ -8,30 +8,28 @@ For every model (third-party corpus, ``../shared/models`` or ``$MCUAI_MODELS``) 
 
 * ``arena``: the activation arena with the model inputs and outputs inside, exactly the
   ``<NAME>_ARENA_SIZE`` of ``mcuai generate`` (kernel scratch included), and its lower bound;
-* ``no in-place LB``: the lower bound of the plan of the same pipeline without in-place
-  execution and without the peak-minimising schedule (the planner of issue #2);
-* ``target``: issue #6's acceptance figure, and whether it is met;
-* three estimates of what kernel work would give (right of ``|``, cumulative lower bounds,
-  not generated code): ``+dw``: depthwise convolutions in place (TinyEngine's
-  channel-by-channel scheme: the output takes the storage of its dead input); ``+pad``: also
-  every PAD feeding a convolution or pooling fused into it (the kernel reads the unpadded input
-  with padding); ``+pw/pool/q``: also 1x1 stride-1 convolutions writing over their input with
-  an offset (output pixel ``p`` needs input pixel ``p`` only, so one buffer of
-  ``max(input, output)`` bytes suffices when the kernel reads a pixel before writing it),
-  pooling in place and narrowing conversions (float -> int8 QUANTIZE) in place.
+* ``issue-2 LB``: the lower bound of the planner of issue #2 (pipeline without PAD fusion,
+  without in-place execution and without the peak-minimising schedule);
+* ``target``: issue #6's acceptance figure, and whether ``arena`` meets it;
+* right of ``|``, where the savings come from (lower bounds of the activations without kernel
+  scratch, each step added to the previous one): ``elem``: element-wise layers in place and the
+  schedule; ``+pad``: PAD fused into its consumer; ``+overlap``: convolutions, depthwise
+  convolutions, max pooling and the input QUANTIZE writing their output below their dead input
+  (the full pipeline);
+* ``overlap``: the layers running in place with an overlap (their kernels: ``c`` conv,
+  ``d`` depthwise, ``p`` max pool, ``q`` quantize).
 
-Then the wall time of the planner (schedule + in-place passes + memory plan) and of the whole
-in-process ``analyze`` on ``mcunet_mcunetv2_large`` (goal: planner under 2 s), min of N runs.
+Then the wall time of the planner (schedule + in-place passes, overlap choice included, +
+memory plan) and of the whole in-process ``analyze`` on ``mcunet_mcunetv2_large`` (goal:
+planner under 2 s), min of N runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +40,8 @@ MODELS: list[tuple[str, int | None, str]] = [
     ("stm32ai_modelzoo_apache2/miniresnet_1stacks_64x50_tl_int8.tflite", 55_000, "< 55,000"),
     ("stm32ai_modelzoo_apache2/miniresnetv2_1stacks_64x50_tl_int8.tflite", 55_000, "< 55,000"),
     ("tinyengine_mit/mcunet_vww.tflite", 85_000, "< 85,000"),
-    ("mlperf_tiny/kws_ref_model.tflite", None, "< no in-place LB"),
-    ("mlperf_tiny/vww_96_int8.tflite", None, "< no in-place LB"),
+    ("mlperf_tiny/kws_ref_model.tflite", None, "< issue-2 LB"),
+    ("mlperf_tiny/vww_96_int8.tflite", None, "< issue-2 LB"),
 ]
 LARGE = "tinyengine_mit/mcunet_mcunetv2_large.tflite"
 
@@ -59,79 +57,28 @@ def models_dir(arg: Path | None) -> Path:
     sys.exit("third-party models not found: pass --models DIR or set MCUAI_MODELS")
 
 
-def lower_bound_without_in_place(path: Path) -> int:
+def bound(path: Path, skip: tuple[str, ...], overlap: bool = True) -> int:
+    """Lower bound (no scratch) of the pipeline without the passes in ``skip`` and, unless
+    ``overlap``, without the overlapping in-place layers."""
     from mcuai.api import load_model
     from mcuai.memory.liveness import plan_memory
+    from mcuai.memory.overlap import is_overlapping
     from mcuai.passes.pipeline import PIPELINE, run_pipeline
 
-    base = [p for p in PIPELINE if p[0] not in ("in_place", "schedule")]
-    return plan_memory(run_pipeline(load_model(path), base)).plan.lower_bound
+    g = run_pipeline(load_model(path), [p for p in PIPELINE if p[0] not in skip])
+    if not overlap:
+        for n in g.nodes:
+            if is_overlapping(n):
+                n.alias = None
+    return plan_memory(g).plan.lower_bound
 
 
-def estimates(path: Path) -> tuple[int, int, int]:
-    """Lower bounds of three what-ifs, cumulative (see the module docstring), computed on a
-    copy of the optimized graph, not generated code: the bytes live at each step as the planner
-    counts them, except that a node whose kernel would write over its dead input needs
-    ``max(input, output)`` bytes for the two instead of their sum."""
+def overlapping(path: Path) -> str:
     from mcuai.api import load_model, optimize
-    from mcuai.ir.graph import Graph
-    from mcuai.ir.node import Node
-    from mcuai.memory.liveness import plan_memory
+    from mcuai.memory.overlap import is_overlapping
 
-    def bound(g: Graph, ok: Callable[[Node], bool]) -> int:
-        layout = plan_memory(g)
-        need = [0] * max(len(g.nodes), 1)
-        for b in layout.buffers:
-            for i in range(b.first, b.last + 1):
-                need[i] += b.size
-        outs = {t.uid for t in g.outputs}
-        for i, n in enumerate(g.nodes):
-            if not n.inputs or n.inputs[0] is None or len(n.outputs) != 1 or not ok(n):
-                continue
-            gx = layout.tensor_group[n.inputs[0].uid]
-            gy = layout.tensor_group[n.output.uid]
-            bx, by = layout.groups[gx], layout.groups[gy]
-            dead = bx.last == i and not any(t.uid in outs for t in bx.members)
-            if gx != gy and dead and not bx.external and not by.external:
-                need[i] -= min(bx.size, by.size)
-        return max(need)
-
-    def dw(n: Node) -> bool:
-        return n.op == "depthwise_conv2d"
-
-    def fuse_pads(g: Graph) -> None:
-        readers: dict[int, list[str]] = {}
-        for n in g.nodes:
-            for x in n.inputs:
-                if x is not None:
-                    readers.setdefault(x.uid, []).append(n.op)
-        fusable = ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d")
-        keep = []
-        for n in g.nodes:
-            y = n.output
-            ops = readers.get(y.uid, [])
-            if n.op == "pad" and y not in g.outputs and ops and all(op in fusable for op in ops):
-                g.replace_uses(y, n.input(0))
-                continue
-            keep.append(n)
-        g.nodes = keep
-
-    def more(n: Node) -> bool:
-        x, y = n.input(0), n.output
-        if n.op == "conv2d":  # 1x1, stride 1: output pixel p needs input pixel p only
-            w = n.input(1)
-            return w.shape[1:3] == (1, 1) and x.shape[:3] == y.shape[:3]
-        if n.op in ("max_pool2d", "avg_pool2d"):  # output rows never pass unread input rows
-            return y.nbytes <= x.nbytes
-        if n.op in ("quantize", "dequantize"):  # narrowing: out[i] at or below in[i]
-            return y.dtype.itemsize <= x.dtype.itemsize
-        return dw(n)
-
-    graph = optimize(load_model(path))
-    est_dw = bound(graph, dw)
-    fused = copy.deepcopy(graph)
-    fuse_pads(fused)
-    return est_dw, bound(fused, dw), bound(fused, more)
+    letter = {"conv2d": "c", "depthwise_conv2d": "d", "max_pool2d": "p", "quantize": "q"}
+    return "".join(letter[n.op] for n in optimize(load_model(path)).nodes if is_overlapping(n))
 
 
 def planner_time(path: Path, runs: int) -> tuple[float, float]:
@@ -142,7 +89,7 @@ def planner_time(path: Path, runs: int) -> tuple[float, float]:
     from mcuai.passes.pipeline import PIPELINE, run_pipeline
 
     base = [p for p in PIPELINE if p[0] not in ("in_place", "schedule")]
-    plan_t, all_t = [], []
+    plan_t, all_t = [], []  # ("fuse_pad" stays in base: it is not the planner)
     for _ in range(runs):
         g = run_pipeline(load_model(path), base)
         t0 = time.perf_counter()
@@ -164,27 +111,29 @@ def main() -> None:
     from mcuai.api import analyze
 
     head = (
-        f"{'model':<28} {'arena':>8} {'LB':>8} {'no-inplace LB':>13} {'target':>16} "
-        f"{'met':>3} | {'+dw':>8} {'+pad':>8} {'+pw/pool/q':>10}"
+        f"{'model':<22} {'arena':>8} {'LB':>8} {'issue-2 LB':>10} {'target':>16} {'met':>3} | "
+        f"{'elem':>8} {'+pad':>8} {'+overlap':>8}  overlap"
     )
     print("activation RAM in bytes, model inputs and outputs inside the arena")
-    print("(right of |: lower-bound estimates with kernel work not done yet, cumulative)")
+    print("(right of |: lower bounds without kernel scratch, each step added to the previous)")
     print(head)
     print("-" * len(head))
     for rel, target, text in MODELS:
         path = root / rel
         if not path.exists():
-            print(f"{Path(rel).stem:<38} (not found)")
+            print(f"{Path(rel).stem:<22} (not found)")
             continue
         a = analyze(path)
-        base = lower_bound_without_in_place(path)
+        base = bound(path, ("fuse_pad", "in_place", "schedule"))
         goal = target if target is not None else base
         met = "yes" if a.arena_bytes < goal else "no"
-        e1, e2, e3 = estimates(path)
+        elem = bound(path, ("fuse_pad",), overlap=False)
+        pad = bound(path, (), overlap=False)
+        full = bound(path, ())
         name = Path(rel).stem.removesuffix("_tl_int8").removesuffix("_64x50")
         print(
-            f"{name:<28} {a.arena_bytes:>8,} {a.lower_bound_bytes:>8,} {base:>13,} "
-            f"{text:>16} {met:>3} | {e1:>8,} {e2:>8,} {e3:>10,}"
+            f"{name:<22} {a.arena_bytes:>8,} {a.lower_bound_bytes:>8,} {base:>10,} {text:>16} "
+            f"{met:>3} | {elem:>8,} {pad:>8,} {full:>8,}  {overlapping(path)}"
         )
     large = root / LARGE
     if large.exists():
