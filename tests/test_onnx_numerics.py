@@ -429,3 +429,46 @@ def test_requant_fixed_point_within_one_lsb(tmp_path: Path, require_cc: str, op:
     assert rep.layers is not None
     lsb = [la.metrics.max_lsb for la in rep.layers if la.op in ("avg_pool2d", "fully_connected")]
     assert lsb and all(v is not None and v <= 1 for v in lsb), lsb
+
+
+# --- element-wise ops as 256-entry tables -----------------------------------------------------
+
+
+def _all_codes(tmp_path: Path, shape: list[int], s: float, z: int) -> Path:
+    """-vi whose values quantize to every int8 code (x = (q - z) * s)."""
+    q = np.resize(np.arange(-128, 128), int(np.prod(shape)))
+    vi = tmp_path / "codes.npz"
+    np.savez(vi, x=((q - z) * np.float32(s)).astype(np.float32).reshape(1, *shape))
+    return vi
+
+
+@pytest.mark.parametrize(
+    ("op", "attrs", "s_y", "z_y"),
+    [
+        ("Sigmoid", {}, 0.0035, -128),
+        ("Tanh", {}, 0.0079, 2),
+        ("LeakyRelu", {"alpha": 0.13}, 0.021, -40),
+    ],
+)
+def test_qdq_unary_tables_bit_exact(
+    tmp_path: Path, require_cc: str, op: str, attrs: dict[str, float], s_y: float, z_y: int
+) -> None:
+    """Every input code through ORT's QLinearSigmoid / QLinearLeakyRelu (fused) or float
+    Tanh between DQ and Q: the generated table must give ORT's integers."""
+    g = G()
+    x = g.qdq("x", "xd", 0.043, -3)
+    y = g.node(op, [x], "act", **attrs)
+    out = g.dq(g.q(y, "yq", s_y, z_y), "y", s_y, z_y)
+    m = g.model({"x": [1, 16, 16]}, [out])
+    _assert_exact(_validate(tmp_path, m, op, vi=_all_codes(tmp_path, [16, 16], 0.043, -3)))
+
+
+@pytest.mark.parametrize("op", ["QLinearSigmoid", "QLinearLeakyRelu"])
+def test_qoperator_unary_tables_bit_exact(tmp_path: Path, require_cc: str, op: str) -> None:
+    g = G()
+    x = g.q("x", "xq", 0.05, 7)
+    ins = [x, "xq_s", "xq_z", g.const("ys", np.float32(0.0041)), g.const("yz", np.int8(-100))]
+    extra = {"alpha": 0.2} if op == "QLinearLeakyRelu" else {}
+    y = g.node(op, ins, "act", domain="com.microsoft", **extra)
+    m = g.model({"x": [1, 256]}, [g.dq(y, "y", 0.0041, -100)])
+    _assert_exact(_validate(tmp_path, m, op, vi=_all_codes(tmp_path, [256], 0.05, 7)))

@@ -346,7 +346,96 @@ def _lower_quantize(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel, _REQ), args, comment="QuantizeLinear, round half to even")]
 
 
+#: MLAS's rational approximations (the coefficients of Eigen's, as ``logistic.cpp`` and
+#: ``tanh.cpp`` list them): input clamp, numerator coefficients (high to low, odd powers),
+#: denominator coefficients (high to low, even powers).
+_MLAS_LOGISTIC = (
+    18.0,
+    (4.37031012579801e-11, 1.15627324459942e-07, 6.08574864600143e-05, 8.51377133304701e-03,
+     2.48287947061529e-01),
+    (6.10247389755681e-13, 5.76102136993427e-09, 6.29106785017040e-06, 1.70198817374094e-03,
+     1.16817656904453e-01, 9.93151921023180e-01),
+)  # fmt: skip
+_MLAS_TANH = (
+    9.0,
+    (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+     1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03),
+    (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03),
+)  # fmt: skip
+
+
+def mlas_rational(
+    v: np.float32, coeffs: tuple[float, tuple[float, ...], tuple[float, ...]]
+) -> np.float32:
+    """MLAS's logistic/tanh kernel for one float32 (the FMA3 kernel ORT runs on x86-64):
+    ``x = clamp(v)``, ``x2 = x*x``, Horner with fused multiply-adds for ``p`` (times ``x``) and
+    ``q``, result ``p / q``."""
+    lim, num, den = coeffs
+    x = f32(min(max(v, f32(-lim)), f32(lim)))
+    x2 = f32(x * x)
+    p = _fma(x2, f32(num[0]), f32(num[1]))
+    for c in num[2:]:
+        p = _fma(p, x2, f32(c))
+    p = f32(p * x)
+    q = _fma(x2, f32(den[0]), f32(den[1]))
+    for c in den[2:]:
+        q = _fma(q, x2, f32(c))
+    return f32(p / q)
+
+
+def ort_lut(node: Node, fn: Callable[[np.float32], np.float32]) -> np.ndarray:
+    """256-entry int8 table of an element-wise op as ORT computes it (QLinearLookupBase, and
+    the same per element for DQ -> float op -> Q): ``x = (float)(q - zp_x) * s_x``, ``y =
+    fn(x)`` in float32, ``sat(rne(y / s_y) + zp_y)``; index ``q + 128``."""
+    x_t, y_t = node.input(0), node.output
+    s_x, z_x, s_y, z_y = (
+        scale_of(node, x_t),
+        zp_of(node, x_t),
+        scale_of(node, y_t),
+        zp_of(node, y_t),
+    )
+    out = np.empty(256, np.int8)
+    for i, q in enumerate(range(-128, 128)):
+        x = f32(f32(q - z_x) * f32(s_x))
+        y = fn(x)
+        r = float(rne(np.float64(f32(y / f32(s_y))))) + z_y
+        out[i] = int(min(max(r, -128), 127))
+    return out
+
+
+def _logistic(x: np.float32) -> np.float32:
+    return f32(min(max(f32(mlas_rational(x, _MLAS_LOGISTIC) + f32(0.5)), f32(0)), f32(1)))
+
+
+def _tanh(x: np.float32) -> np.float32:
+    return mlas_rational(x, _MLAS_TANH)
+
+
+def _lower_lut(node: Node) -> list[Call] | None:
+    from mcuai.lower.activations import lut_s8_call
+
+    x, y = node.input(0), node.output
+    if not _int8_io(node, x, y):
+        return None
+    fn: Callable[[np.float32], np.float32]
+    if node.op == "logistic":
+        fn, rule = _logistic, "ORT QLinearSigmoid table (MLAS logistic)"
+    elif node.op == "tanh":
+        fn, rule = _tanh, "ORT table (MLAS tanh)"
+    else:
+        alpha = f32(node.attrs.alpha)
+
+        def fn(v: np.float32) -> np.float32:
+            return v if v >= 0 else f32(v * alpha)
+
+        rule = "ORT QLinearLeakyRelu table"
+    return [lut_s8_call(node, ort_lut(node, fn), rule)]
+
+
 _LOWER = {
+    "logistic": _lower_lut,
+    "tanh": _lower_lut,
+    "leaky_relu": _lower_lut,
     "conv2d": lambda n: _lower_conv(n, depthwise=False),
     "depthwise_conv2d": lambda n: _lower_conv(n, depthwise=True),
     "fully_connected": _lower_fc,
