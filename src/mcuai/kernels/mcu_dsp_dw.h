@@ -136,6 +136,37 @@ MCU_INLINE int32_t mcu_dsp_rq_apply(int32_t x, const mcu_dsp_rq *r)
     return vhi >> r->sh;
 }
 
+/* Byte-wise signed maximum / minimum of four int8 lanes: SSUB8 sets the GE flag of each byte
+ * where a >= b, SEL picks the bytes of its first operand there and of its second elsewhere
+ * (one asm statement, so nothing comes between the flags and their use). */
+MCU_INLINE uint32_t mcu_dsp_max4(uint32_t a, uint32_t b)
+{
+    uint32_t d, r;
+    __asm__("ssub8 %0, %2, %3\n\tsel %1, %2, %3" : "=&r"(d), "=r"(r) : "r"(a), "r"(b) : "cc");
+    (void)d;
+    return r;
+}
+
+MCU_INLINE uint32_t mcu_dsp_min4(uint32_t a, uint32_t b)
+{
+    uint32_t d, r;
+    __asm__("ssub8 %0, %2, %3\n\tsel %1, %3, %2" : "=&r"(d), "=r"(r) : "r"(a), "r"(b) : "cc");
+    (void)d;
+    return r;
+}
+
+/* Four int32 results (already offset) stored as int8 at o, clamped to [lo, hi] given as four
+ * equal bytes lo4/hi4: saturation to int8 first (SSAT) changes nothing since
+ * -128 <= lo <= hi <= 127, then the clamp on the packed word and one unaligned STR. */
+MCU_INLINE void mcu_dsp_store4(int8_t *o, int32_t r0, int32_t r1, int32_t r2, int32_t r3,
+                               uint32_t lo4, uint32_t hi4)
+{
+    uint32_t v = ((uint32_t)__ssat(r0, 8) & 0xffu) | (((uint32_t)__ssat(r1, 8) & 0xffu) << 8)
+                 | (((uint32_t)__ssat(r2, 8) & 0xffu) << 16) | ((uint32_t)__ssat(r3, 8) << 24);
+    v = mcu_dsp_min4(mcu_dsp_max4(v, lo4), hi4);
+    memcpy(o, &v, 4);
+}
+
 /* out = clamp(requantize(acc) + output_offset, lo, hi) as int8. */
 MCU_INLINE int8_t mcu_dsp_out(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset,
                               int32_t lo, int32_t hi)

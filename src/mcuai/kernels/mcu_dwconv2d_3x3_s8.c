@@ -35,26 +35,53 @@
     ((o) < (c4) ? (filter) + 9 * ((o) & ~3) + ((o) & 3) : (filter) + 9 * (c4) + ((o) - (c4)))
 
 #if defined(MCU_DSP_DW)
+/* Requantizes the four accumulators of channels c..c+3 and stores them at o. */
+MCU_INLINE void dw3x3_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                             const mcu_dsp_rq *rq, int fast, const mcu_quant_pc *q, int32_t c,
+                             int32_t out_off, int32_t lo, int32_t hi)
+{
+    if (fast) {
+        const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)lo * 0x01010101u;
+        const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)hi * 0x01010101u;
+        mcu_dsp_store4(o, mcu_dsp_rq_apply(a0, &rq[0]) + out_off,
+                       mcu_dsp_rq_apply(a1, &rq[1]) + out_off,
+                       mcu_dsp_rq_apply(a2, &rq[2]) + out_off,
+                       mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo4, hi4);
+    } else {
+        o[0] = mcu_dsp_out(a0, q->multiplier[c], q->shift[c], out_off, lo, hi);
+        o[1] = mcu_dsp_out(a1, q->multiplier[c + 1], q->shift[c + 1], out_off, lo, hi);
+        o[2] = mcu_dsp_out(a2, q->multiplier[c + 2], q->shift[c + 2], out_off, lo, hi);
+        o[3] = mcu_dsp_out(a3, q->multiplier[c + 3], q->shift[c + 3], out_off, lo, hi);
+    }
+}
+
 /* DSP path (channel multiplier 1), channel groups outermost: the requantization constants of
- * four channels are prepared once per group (mcu_dsp_rq); every output pixel then reads each
- * tap as one unaligned word of input (four channels) and one of weights (constant offsets in
- * the packed group), SXTB16 + SMLABB/SMLATT into four int32 accumulators, exactly the sums of
- * the portable path; padding taps read the word of four zp_in bytes. The C mod 4 last channels
- * take a scalar loop. */
+ * four channels are prepared once per group (mcu_dsp_rq). Inner pixels read each tap as one
+ * unaligned word of input (four channels) and one of weights (constant offsets in the packed
+ * group), SXTB16 + SMLABB/SMLATT into four int32 accumulators starting from the folded bias:
+ * exactly the sums of the portable path. Border pixels visit only their in-image taps with
+ * x + input_offset formed by SXTAB16 and start from the model's bias, recovered per group as
+ * folded bias - input_offset * sum(w) (int32 wrap-around undoes the fold exactly): the
+ * reference's own sum. The C mod 4 last channels take a scalar loop. */
 static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
                       const int8_t *in, const int8_t *filter, const int32_t *bias,
                       const mcu_dims *out_dims, int8_t *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
     const int32_t out_h = out_dims->h, out_w = out_dims->w;
-    const int32_t pad_value = -p->input_offset;
-    const uint32_t pad4 = (uint32_t)(uint8_t)(int8_t)pad_value * 0x01010101u;
+    const int32_t sh = p->stride.h, sw = p->stride.w, ph = p->padding.h, pw = p->padding.w;
+    const int32_t in_off = p->input_offset, pad_value = -in_off;
+    const int32_t off2 = (int32_t)(((uint32_t)in_off & 0xffffu) | ((uint32_t)in_off << 16));
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *mult = q->multiplier, *shift = q->shift;
     const size_t row = (size_t)in_w * (size_t)ch;
+    const size_t step = (size_t)sw * (size_t)ch;
     const int32_t ch4 = ch & ~3, tail = ch - ch4;
     const int8_t *wtail = filter + 9 * ch4;
-    int32_t b, oy, ox, c, ky, kx;
+    /* inner columns: x0 = ox*sw - pw >= 0 and x0 + 3 <= in_w */
+    const int32_t ox_lo = (pw + sw - 1) / sw;
+    const int32_t ox_hi = in_w - 3 + pw >= 0 ? (in_w - 3 + pw) / sw + 1 : 0; /* exclusive */
+    const int32_t ox_end = ox_hi < out_w ? ox_hi : out_w;
+    int32_t b, oy, ox, c, ky, kx, j;
 
     for (b = 0; b < out_dims->n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
@@ -62,57 +89,77 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
         for (c = 0; c < ch4; c += 4) {
             const int8_t *w = filter + 9 * c;
             const int32_t b0 = bias[c], b1 = bias[c + 1], b2 = bias[c + 2], b3 = bias[c + 3];
+            int32_t u[4];
             mcu_dsp_rq rq[4];
             int8_t *o = out_b + c;
-            const int fast = mcu_dsp_rq_init(&rq[0], mult[c], shift[c])
-                             & mcu_dsp_rq_init(&rq[1], mult[c + 1], shift[c + 1])
-                             & mcu_dsp_rq_init(&rq[2], mult[c + 2], shift[c + 2])
-                             & mcu_dsp_rq_init(&rq[3], mult[c + 3], shift[c + 3]);
+            const int fast = mcu_dsp_rq_init(&rq[0], q->multiplier[c], q->shift[c])
+                             & mcu_dsp_rq_init(&rq[1], q->multiplier[c + 1], q->shift[c + 1])
+                             & mcu_dsp_rq_init(&rq[2], q->multiplier[c + 2], q->shift[c + 2])
+                             & mcu_dsp_rq_init(&rq[3], q->multiplier[c + 3], q->shift[c + 3]);
+            for (j = 0; j < 4; ++j) {
+                uint32_t sum = 0;
+                int32_t k;
+                for (k = 0; k < 9; ++k) {
+                    sum += (uint32_t)(int32_t)w[4 * k + j];
+                }
+                u[j] = (int32_t)((uint32_t)bias[c + j] - (uint32_t)in_off * sum);
+            }
             for (oy = 0; oy < out_h; ++oy) {
-                const int32_t y0 = oy * p->stride.h - p->padding.h;
-                const int rows_in = y0 >= 0 && y0 + 3 <= in_h;
-                for (ox = 0; ox < out_w; ++ox, o += ch) {
-                    const int32_t x0 = ox * p->stride.w - p->padding.w;
-                    int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-                    if (rows_in && x0 >= 0 && x0 + 3 <= in_w) {
-                        const int8_t *x = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)ch + c;
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 4));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch), mcu_dsp_ld4(w + 8));
-                        x += row;
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w + 12));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 16));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
-                                     mcu_dsp_ld4(w + 20));
-                        x += row;
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x), mcu_dsp_ld4(w + 24));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + ch), mcu_dsp_ld4(w + 28));
-                        MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(x + 2 * ch),
-                                     mcu_dsp_ld4(w + 32));
+                const int32_t y0 = oy * sh - ph;
+                const int32_t ky0 = y0 < 0 ? -y0 : 0;
+                const int32_t ky1 = in_h - y0 < 3 ? in_h - y0 : 3;
+                const int rows_in = ky0 == 0 && ky1 == 3;
+                ox = 0;
+                while (ox < out_w) {
+                    if (rows_in && ox >= ox_lo && ox < ox_end) {
+                        /* a run of inner pixels */
+                        const int8_t *x = in_b + (size_t)y0 * row
+                                          + (size_t)(ox * sw - pw) * (size_t)ch + c;
+                        for (; ox < ox_end; ++ox, x += step, o += ch) {
+                            const int8_t *xr = x;
+                            int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), mcu_dsp_ld4(w + 4));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
+                                         mcu_dsp_ld4(w + 8));
+                            xr += row;
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w + 12));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch),
+                                         mcu_dsp_ld4(w + 16));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
+                                         mcu_dsp_ld4(w + 20));
+                            xr += row;
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w + 24));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch),
+                                         mcu_dsp_ld4(w + 28));
+                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
+                                         mcu_dsp_ld4(w + 32));
+                            dw3x3_store4(o, a0, a1, a2, a3, rq, fast, q, c, out_off, lo, hi);
+                        }
                     } else {
-                        for (ky = 0; ky < 3; ++ky) {
-                            const int32_t y = y0 + ky;
-                            for (kx = 0; kx < 3; ++kx) {
-                                const int32_t xx = x0 + kx;
-                                const uint32_t xw =
-                                    (y < 0 || y >= in_h || xx < 0 || xx >= in_w)
-                                        ? pad4
-                                        : mcu_dsp_ld4(in_b + (size_t)y * row
-                                                      + (size_t)xx * (size_t)ch + c);
-                                MCU_DSP_MAC4(a0, a1, a2, a3, xw, mcu_dsp_ld4(w + 12 * ky + 4 * kx));
+                        /* a border pixel: in-image taps only, from the model's bias */
+                        const int32_t x0 = ox * sw - pw;
+                        const int32_t kx0 = x0 < 0 ? -x0 : 0;
+                        const int32_t kx1 = in_w - x0 < 3 ? in_w - x0 : 3;
+                        int32_t a0 = u[0], a1 = u[1], a2 = u[2], a3 = u[3];
+                        for (ky = ky0; ky < ky1; ++ky) {
+                            const int8_t *xr = in_b + (size_t)(y0 + ky) * row + c;
+                            for (kx = kx0; kx < kx1; ++kx) {
+                                const uint32_t xw = mcu_dsp_ld4(xr + (size_t)(x0 + kx) * (size_t)ch);
+                                const uint32_t ww = mcu_dsp_ld4(w + 12 * ky + 4 * kx);
+                                const int32_t x02 = mcu_dsp_sxtab16(off2, xw);
+                                const int32_t x13 = mcu_dsp_sxtab16_ror8(off2, xw);
+                                const int32_t w02 = mcu_dsp_sxtb16(ww);
+                                const int32_t w13 = mcu_dsp_sxtb16_ror8(ww);
+                                a0 = __smlabb(x02, w02, a0);
+                                a1 = __smlabb(x13, w13, a1);
+                                a2 = __smlatt(x02, w02, a2);
+                                a3 = __smlatt(x13, w13, a3);
                             }
                         }
-                    }
-                    if (fast) {
-                        o[0] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a0, &rq[0]) + out_off, lo, hi);
-                        o[1] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a1, &rq[1]) + out_off, lo, hi);
-                        o[2] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a2, &rq[2]) + out_off, lo, hi);
-                        o[3] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo, hi);
-                    } else {
-                        o[0] = mcu_dsp_out(a0, mult[c], shift[c], out_off, lo, hi);
-                        o[1] = mcu_dsp_out(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
-                        o[2] = mcu_dsp_out(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
-                        o[3] = mcu_dsp_out(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+                        dw3x3_store4(o, a0, a1, a2, a3, rq, fast, q, c, out_off, lo, hi);
+                        ++ox;
+                        o += ch;
                     }
                 }
             }
@@ -121,9 +168,9 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
             const int8_t *wt = wtail + (c - ch4);
             int8_t *o = out_b + c;
             for (oy = 0; oy < out_h; ++oy) {
-                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                const int32_t y0 = oy * sh - ph;
                 for (ox = 0; ox < out_w; ++ox, o += ch) {
-                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    const int32_t x0 = ox * sw - pw;
                     int32_t acc = bias[c];
                     for (ky = 0; ky < 3; ++ky) {
                         const int32_t y = y0 + ky;
@@ -135,7 +182,7 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                             acc += xv * wt[(3 * ky + kx) * tail];
                         }
                     }
-                    *o = mcu_dsp_out(acc, mult[c], shift[c], out_off, lo, hi);
+                    *o = mcu_dsp_out(acc, q->multiplier[c], q->shift[c], out_off, lo, hi);
                 }
             }
         }
