@@ -61,6 +61,7 @@ from onnx.backend.base import Backend, BackendRep
 from mcuai.codegen.cnames import c_identifier
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.errors import McuaiError, UsageError
+from mcuai.frontends.onnx.reader import MAX_OPSET
 from mcuai.ir.graph import Graph
 from mcuai.ir.tensor import Tensor
 from mcuai.targets.host import HostModel
@@ -68,7 +69,7 @@ from mcuai.targets.host import HostModel
 __all__ = ["McuaiBackend", "McuaiBackendRep", "activation_inputs"]
 
 #: Newest default-domain opset the ONNX frontend reads (models above are converted down to it).
-FRONTEND_MAX_OPSET = 21
+FRONTEND_MAX_OPSET = MAX_OPSET
 #: How many compiled bound models stay loaded in this process.
 _CACHE_SIZE = 64
 #: float32 represents every integer up to this magnitude exactly.
