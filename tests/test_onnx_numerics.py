@@ -472,3 +472,28 @@ def test_qoperator_unary_tables_bit_exact(tmp_path: Path, require_cc: str, op: s
     y = g.node(op, ins, "act", domain="com.microsoft", **extra)
     m = g.model({"x": [1, 256]}, [g.dq(y, "y", 0.0041, -100)])
     _assert_exact(_validate(tmp_path, m, op, vi=_all_codes(tmp_path, [256], 0.05, 7)))
+
+
+@pytest.mark.parametrize(
+    ("dt", "z_x", "s_y", "z_y"),
+    [(np.int8, -3, 1 / 256, -128), (np.int8, 5, 0.0041, -100), (np.uint8, 120, 1 / 255, 0)],
+)
+def test_qdq_softmax_bit_exact(
+    tmp_path: Path, require_cc: str, dt: type, z_x: int, s_y: float, z_y: int
+) -> None:
+    """DQ -> Softmax -> Q becomes ORT's QLinearSoftmax (exp table, float sum, floor(1/s_y))."""
+    g = G()
+    x = g.dq(g.q("x", "xq", 0.09, z_x, dt), "xd", 0.09, z_x, dt)
+    y = g.node("Softmax", [x], "softmax", axis=-1)
+    out = g.dq(g.q(y, "yq", s_y, z_y, dt), "y", s_y, z_y, dt)
+    m = g.model({"x": [6, 11]}, [out])
+    _assert_exact(_validate(tmp_path, m, "softmax"))
+
+
+def test_qoperator_softmax_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    g = G()
+    x = g.q("x", "xq", 0.07, 2)
+    ins = [x, "xq_s", "xq_z", g.const("ys", np.float32(1 / 256)), g.const("yz", np.int8(-128))]
+    y = g.node("QLinearSoftmax", ins, "qsm", domain="com.microsoft", opset=13, axis=-1)
+    m = g.model({"x": [4, 10]}, [g.dq(y, "y", 1 / 256, -128)])
+    _assert_exact(_validate(tmp_path, m, "qsoftmax"))

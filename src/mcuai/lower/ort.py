@@ -432,7 +432,42 @@ def _lower_lut(node: Node) -> list[Call] | None:
     return [lut_s8_call(node, ort_lut(node, fn), rule)]
 
 
+def softmax_table(s_x: float, depth: int) -> np.ndarray:
+    """QLinearSoftmax's 256 float32 values ``(float)exp((i - 255 + shift) * s_x)`` (double
+    arithmetic, libm ``exp``/``log`` as ORT's ``QlinearBuildLookupTableUint32``), with
+    ``shift = max(0, log(FLT_MAX / depth) - 5) / s_x`` (``FLT_MAX / depth`` in float32)."""
+    import math
+
+    sx = float(f32(s_x))
+    ratio = f32(f32(np.finfo(np.float32).max) / f32(depth))
+    shift = max(0.0, math.log(float(ratio)) - 5.0) / sx
+    return np.array([math.exp((i - 255 + shift) * sx) for i in range(256)], np.float32)
+
+
+def _lower_softmax(node: Node) -> list[Call] | None:
+    x, y = node.input(0), node.output
+    if not _int8_io(node, x, y):
+        return None
+    if float(node.attrs.beta) != 1.0:
+        raise unsupported(node, "ONNX Runtime's QLinearSoftmax has no beta")
+    depth = x.shape[-1] if x.shape else 1
+    y_scale = float(np.floor(f32(f32(1.0) / f32(scale_of(node, y)))))
+    params = Struct("mcu_softmax_ort_params", [("y_scale", y_scale), ("zp", zp_of(node, y))])
+    table = CArray("exp_table", softmax_table(scale_of(node, x), depth), "QLinearSoftmax exp")
+    args: list[Value] = [
+        params,
+        table,
+        x.size // max(depth, 1),
+        depth,
+        TensorRef(x),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_softmax_ort_s8"
+    return [Call(kernel, (kernel, _REQ), args, comment="ORT QLinearSoftmax")]
+
+
 _LOWER = {
+    "softmax": _lower_softmax,
     "logistic": _lower_lut,
     "tanh": _lower_lut,
     "leaky_relu": _lower_lut,
