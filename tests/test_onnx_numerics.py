@@ -497,3 +497,36 @@ def test_qoperator_softmax_bit_exact(tmp_path: Path, require_cc: str) -> None:
     y = g.node("QLinearSoftmax", ins, "qsm", domain="com.microsoft", opset=13, axis=-1)
     m = g.model({"x": [4, 10]}, [g.dq(y, "y", 1 / 256, -128)])
     _assert_exact(_validate(tmp_path, m, "qsoftmax"))
+
+
+def test_qdq_mul_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    """QLinearMul (fused; MLAS: float multiply then add of the output zero point) and a
+    float Mul ORT leaves unfused (its DQ is a graph output too)."""
+    g = G()
+    a = g.qdq("a", "ad", 0.021, 3)
+    b = g.qdq("b", "bd", 0.037, -9)
+    m1 = g.qdq(g.node("Mul", [a, b], "mul_float"), "m1", 0.02, 4)
+    c = g.qdq("c", "cd", 0.05, -2)
+    out = g.dq(g.q(g.node("Mul", [m1, c], "mul_fused"), "yq", 0.011, -6), "y", 0.011, -6)
+    shape = [1, 4, 5, 5]
+    m = g.model({"a": shape, "b": shape, "c": shape}, [out, "ad"])
+    assert ort_float_nodes(m) == {"mul_float"}
+    _assert_exact(_validate(tmp_path, m, "mul"))
+
+
+@pytest.mark.parametrize("qop", [False, True])
+def test_concat_requantized_bit_exact(tmp_path: Path, require_cc: str, qop: bool) -> None:
+    """Concat of inputs quantized unlike the output (QLinearConcat): per-input tables."""
+    g = G()
+    if qop:
+        a, b = g.q("a", "aq", 0.021, 3), g.q("b", "bq", 0.037, -9)
+        ins = [g.const("ys", np.float32(0.03)), g.const("yz", np.int8(1))]
+        ins += [a, "aq_s", "aq_z", b, "bq_s", "bq_z"]
+        y = g.node("QLinearConcat", ins, "cat", domain="com.microsoft", axis=1)
+        out = g.dq(y, "y", 0.03, 1)
+    else:
+        a, b = g.qdq("a", "ad", 0.021, 3), g.qdq("b", "bd", 0.037, -9)
+        c = g.node("Concat", [a, b], "cat", axis=1)
+        out = g.dq(g.q(c, "yq", 0.03, 1), "y", 0.03, 1)
+    m = g.model({"a": [1, 4, 5, 5], "b": [1, 3, 5, 5]}, [out])
+    _assert_exact(_validate(tmp_path, m, "cat"))

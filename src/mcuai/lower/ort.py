@@ -335,6 +335,102 @@ def _lower_add(node: Node) -> list[Call] | None:
     return [Call("mcu_add_ort_s8", ("mcu_add_ort_s8", _REQ), args, comment=rule)]
 
 
+def _lower_mul(node: Node) -> list[Call] | None:
+    a_t, b_t, y = node.input(0), node.input(1), node.output
+    if not _int8_io(node, a_t, b_t, y):
+        return None
+    if a_t.size not in (y.size, 1) or b_t.size not in (y.size, 1):
+        raise unsupported(node, "ONNX Runtime Mul with a broadcast other than a single element")
+    s_a, s_b, s_y = scale_of(node, a_t), scale_of(node, b_t), scale_of(node, y)
+    lo, hi = clamp_of(node, node.attrs.clamp)
+    fused = node.numerics != ORT_FLOAT_NUMERICS
+    ratio = f32(f32(f32(s_a) * f32(s_b)) / f32(s_y))
+    params = Struct(
+        "mcu_mul_ort_params",
+        [
+            ("fused", int(fused)),
+            ("offset", 128 if node.numerics == ORT_U8_NUMERICS else 0),
+            ("ratio", float(ratio)),
+            ("scale_a", float(f32(s_a))),
+            ("scale_b", float(f32(s_b))),
+            ("scale_y", float(f32(s_y))),
+            ("zp_a", zp_of(node, a_t)),
+            ("zp_b", zp_of(node, b_t)),
+            ("zp_y", zp_of(node, y)),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    args: list[Value] = [
+        params,
+        a_t.size,
+        TensorRef(a_t),
+        b_t.size,
+        TensorRef(b_t),
+        y.size,
+        TensorRef(y, out=True),
+    ]
+    rule = "QLinearMul" if fused else "DequantizeLinear, float Mul, QuantizeLinear"
+    return [Call("mcu_mul_ort_s8", ("mcu_mul_ort_s8", _REQ), args, comment=rule)]
+
+
+def requant_table(s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
+    """int8 table (index ``q + 128``) of ``Q_out(DQ_in(q))`` as ORT computes it (QLinearConcat's
+    per-input lookup table, and DQ -> Concat -> Q per element): ``x = (float)(q - zp_in) *
+    s_in``, ``sat(rne(x / s_out) + zp_out)``, all float32."""
+    q = np.arange(-128, 128)
+    x = ((q - zp_in).astype(np.float32) * f32(s_in)).astype(np.float32)
+    r = rne((x / f32(s_out)).astype(np.float32).astype(np.float64)) + zp_out
+    table: np.ndarray = np.clip(r, -128, 127).astype(np.int8)
+    return table
+
+
+def _lower_concat(node: Node) -> list[Call] | None:
+    """Concat whose inputs are quantized differently from its output (QLinearConcat): each such
+    input is copied through its ``requant_table``; the others are plain copies."""
+    from mcuai.lower.movement import contiguous_strides, copy_call, copy_plan, elem_size
+
+    y = node.output
+    xs = [t for t in node.inputs if t is not None]
+    if y.dtype is not DType.INT8 or y.quant is None or y.quant.per_axis:
+        return None
+    if all(y.quant.same_as(t.quant) for t in xs):
+        return None  # plain copies: the op's own lowering
+    es = elem_size(node, y, *xs)
+    out_strides = contiguous_strides(y.shape)
+    calls: list[Call] = []
+    offset = 0
+    for k, t in enumerate(xs):
+        axis = node.attrs.axis
+        plan = copy_plan(
+            t.shape,
+            contiguous_strides(t.shape),
+            out_strides,
+            es,
+            out_offset=offset * out_strides[axis],
+        )
+        offset += t.shape[axis]
+        if plan is None:
+            continue
+        what = f"concat input {k}"
+        call = copy_call(node, t, y, plan, what)
+        if y.quant.same_as(t.quant):
+            calls.append(call)
+            continue
+        if t.dtype is not DType.INT8:
+            raise unsupported(node, f"input '{t.name}' is not int8")
+        table = requant_table(scale_of(node, t), zp_of(node, t), scale_of(node, y), zp_of(node, y))
+        args: list[Value] = [
+            call.args[0],
+            CArray("lut", table, "ORT QLinearConcat requantization table, index q + 128"),
+            TensorRef(t),
+            TensorRef(y, out=True),
+        ]
+        files = ("mcu_copy_lut_s8", "mcu_copy")
+        calls.append(Call("mcu_copy_lut_s8", files, args, comment=f"{what} requantized (ORT)"))
+    return calls
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -467,7 +563,9 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 
 
 _LOWER = {
+    "concat": _lower_concat,
     "softmax": _lower_softmax,
+    "mul": _lower_mul,
     "logistic": _lower_lut,
     "tanh": _lower_lut,
     "leaky_relu": _lower_lut,
