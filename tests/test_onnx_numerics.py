@@ -530,3 +530,26 @@ def test_concat_requantized_bit_exact(tmp_path: Path, require_cc: str, qop: bool
         out = g.dq(g.q(c, "yq", 0.03, 1), "y", 0.03, 1)
     m = g.model({"a": [1, 4, 5, 5], "b": [1, 3, 5, 5]}, [out])
     _assert_exact(_validate(tmp_path, m, "cat"))
+
+
+def test_qdq_sub_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    """ORT has no QLinearSub: DQ -> Sub -> Q runs in float, which the kernels reproduce."""
+    g = G()
+    a, b = g.qdq("a", "ad", 0.021, 3), g.qdq("b", "bd", 0.037, -9)
+    out = g.dq(g.q(g.node("Sub", [a, b], "sub"), "yq", 0.043, 2), "y", 0.043, 2)
+    m = g.model({"a": [1, 4, 5, 5], "b": [1, 4, 5, 5]}, [out])
+    _assert_exact(_validate(tmp_path, m, "sub"))
+
+
+@pytest.mark.parametrize(
+    ("op", "attrs"), [("HardSigmoid", {"alpha": 0.17, "beta": 0.45}), ("HardSwish", {})]
+)
+def test_qdq_hard_activations_bit_exact(
+    tmp_path: Path, require_cc: str, op: str, attrs: dict[str, float]
+) -> None:
+    g = G()
+    x = g.qdq("x", "xd", 0.043, -3)
+    y = g.node(op, [x], "act", **attrs)
+    out = g.dq(g.q(y, "yq", 0.0219, -60), "y", 0.0219, -60)
+    m = g.model({"x": [1, 16, 16]}, [out], opset=14)
+    _assert_exact(_validate(tmp_path, m, op, vi=_all_codes(tmp_path, [16, 16], 0.043, -3)))

@@ -16,6 +16,8 @@
  * uint8: ORT converts int8 Q -> DQ pairs to uint8 before fusing (QDQS8ToU8Transformer), so a
  *   fused Add often runs on u = q + 128 with zero points + 128 (offset = 128; `fixed` then
  *   holds the uint8 zero points); the result saturates to [0, 255] and is stored minus 128.
+ * Sub (ORT has no QLinearSub: always the float rule) is this float rule with scale_b = -s_b:
+ *   fa + ((float)(b - zp_b) * -s_b) equals fa - fb exactly (negation is exact).
  * Both clamp to [act_min, act_max]. No integer overflow: all arithmetic after the int8 loads
  * is float32 on values below 2^16.
  */

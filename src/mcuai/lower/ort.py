@@ -303,7 +303,10 @@ def _lower_add(node: Node) -> list[Call] | None:
     off = 128 if node.numerics == ORT_U8_NUMERICS else 0
     ra, rb, fixed = add_constants(s_a, z_a + off, s_b, z_b + off, s_y, z_y + off)
     lo, hi = clamp_of(node, node.attrs.clamp)
-    fused = node.numerics != ORT_FLOAT_NUMERICS
+    # Sub: ORT has no QLinearSub, DQ -> Sub -> Q stays float: the add kernel's float rule with
+    # the second operand's scale negated (fa + (-fb) == fa - fb exactly)
+    fused = node.numerics != ORT_FLOAT_NUMERICS and node.op == "add"
+    sign = f32(-1.0) if node.op == "sub" else f32(1.0)
     params = Struct(
         "mcu_add_ort_params",
         [
@@ -313,7 +316,7 @@ def _lower_add(node: Node) -> list[Call] | None:
             ("ratio_b", float(rb)),
             ("fixed", float(fixed)),
             ("scale_a", float(f32(s_a))),
-            ("scale_b", float(f32(s_b))),
+            ("scale_b", float(sign * f32(s_b))),
             ("scale_y", float(f32(s_y))),
             ("zp_a", z_a),
             ("zp_b", z_b),
@@ -331,7 +334,7 @@ def _lower_add(node: Node) -> list[Call] | None:
         y.size,
         TensorRef(y, out=True),
     ]
-    rule = "QLinearAdd" if fused else "DequantizeLinear, float Add, QuantizeLinear"
+    rule = "QLinearAdd" if fused else f"DequantizeLinear, float {node.op}, QuantizeLinear"
     return [Call("mcu_add_ort_s8", ("mcu_add_ort_s8", _REQ), args, comment=rule)]
 
 
@@ -514,7 +517,19 @@ def _lower_lut(node: Node) -> list[Call] | None:
     if not _int8_io(node, x, y):
         return None
     fn: Callable[[np.float32], np.float32]
-    if node.op == "logistic":
+    if node.op in ("hard_sigmoid", "hard_swish"):
+        # ORT's float HardSigmoid: clip(x * alpha + beta, 0, 1), multiply then add (no FMA);
+        # HardSwish: x * HardSigmoid(alpha = 1/6, beta = 0.5)
+        swish = node.op == "hard_swish"
+        al = f32(1 / 6) if swish else f32(node.attrs.alpha)
+        be = f32(0.5) if swish else f32(node.attrs.beta)
+
+        def fn(v: np.float32) -> np.float32:
+            h = f32(min(max(f32(f32(v * al) + be), f32(0)), f32(1)))
+            return f32(v * h) if swish else h
+
+        rule = f"ORT float {'HardSwish' if swish else 'HardSigmoid'} between DQ and Q, table"
+    elif node.op == "logistic":
         fn, rule = _logistic, "ORT QLinearSigmoid table (MLAS logistic)"
     elif node.op == "tanh":
         fn, rule = _tanh, "ORT table (MLAS tanh)"
@@ -563,6 +578,9 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 
 
 _LOWER = {
+    "sub": _lower_add,
+    "hard_sigmoid": _lower_lut,
+    "hard_swish": _lower_lut,
     "concat": _lower_concat,
     "softmax": _lower_softmax,
     "mul": _lower_mul,
