@@ -144,6 +144,16 @@ CONV_CASES = [
     Case((3, 2, 2, 7), 4, (1, 1), per_channel=False, act=ACT.RELU),
     # 1x1 extremes, Cin 130, RELU6, 1 pixel
     Case((1, 1, 1, 130), 3, (1, 1), in_q=(0.02, -128), out_q=(1.5, 5), extreme_weights=True),
+    # 1x1 with Cin 3: no full group of 4 (the assembly loop runs zero times), tail only
+    Case((1, 3, 3, 3), 5, (1, 1)),
+    # Cin 3 with dilation.w 2: the window gather tap by tap, with padding
+    Case((1, 6, 7, 3), 4, (3, 3), dilation=(1, 2)),
+    # Cin 5, 6x6 window: K = 180 > the stack patch, the column builder's scalar path
+    Case((1, 7, 6, 5), 3, (6, 6), stride=(2, 1)),
+    # effective scales around 1: some channels with shift >= 0 (the non-merged
+    # requantization), some with shift < 0, in the generic and the 1x1 kernel
+    Case((1, 4, 5, 8), 6, (3, 3), out_q=(0.00006, 1)),
+    Case((1, 3, 3, 16), 7, (1, 1), out_q=(0.00006, -1)),
 ]
 
 FC_CASES = [

@@ -47,12 +47,7 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             const int8_t *x0 = in + (size_t)px * cin;
             int8_t *y0 = out + (size_t)px * cout;
             int8_t *y1 = y0 + cout;
-            int32_t c;
-            for (c = 0; c < 2; ++c) {
-                mcu_mm_col_init(&col, cols, 2, c);
-                mcu_mm_col_push(&col, x0 + (size_t)c * cin, cin, 0);
-                mcu_mm_col_end(&col, cols, 2, c, cin);
-            }
+            mcu_mm_cols2(cols, x0, x0 + cin, cin);
             mcu_mm_conv_rows(cols, 2, filter, cin, cout, bias, p, q, y0, y1);
         }
         if (px < pixels) {

@@ -21,6 +21,9 @@
 #include "mcu_dsp_mm.h"
 
 #if defined(MCU_DSP_MM)
+/* Windows of at most this many values with Cin % 4 != 0 are gathered on the stack first. */
+#define MCU_CONV2D_PATCH 128
+
 /* Column c of the im2col buffer for output pixel (b, oy, ox). */
 static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_conv_params *p,
                            const mcu_dims *in_dims, const int8_t *in, const mcu_dims *f_dims,
@@ -35,6 +38,44 @@ static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_co
     mcu_mm_col col;
     int32_t ky, kx;
     mcu_mm_col_init(&col, cols, ncols, c);
+    if ((in_c & 3) != 0 && f_dims->h * f_dims->w * in_c <= MCU_CONV2D_PATCH) {
+        /* small Cin (e.g. an RGB first layer): gather the window's bytes (the zero point for
+           padding taps, so that x + input_offset = 0 as in the reference), then widen 4 at a
+           time; the window rows are contiguous in NHWC when dilation.w == 1 */
+        int8_t patch[MCU_CONV2D_PATCH];
+        const int32_t k = f_dims->h * f_dims->w * in_c;
+        const int8_t zp = (int8_t)-p->input_offset;
+        int8_t *d = patch;
+        int32_t i;
+        for (ky = 0; ky < f_dims->h; ++ky) {
+            const int32_t y = y0 + ky * p->dilation.h;
+            const int32_t row = f_dims->w * in_c;
+            if (y < 0 || y >= in_h) {
+                for (i = 0; i < row; ++i) {
+                    d[i] = zp;
+                }
+            } else if (p->dilation.w == 1 && x0 >= 0 && x0 + f_dims->w <= in_w) {
+                const int8_t *s = in_b + ((size_t)y * in_w + x0) * in_c;
+                for (i = 0; i < row; ++i) {
+                    d[i] = s[i];
+                }
+            } else {
+                for (kx = 0; kx < f_dims->w; ++kx) {
+                    const int32_t x = x0 + kx * p->dilation.w;
+                    const int8_t *s = in_b + ((size_t)y * in_w + x) * in_c;
+                    const int inside = x >= 0 && x < in_w;
+                    for (i = 0; i < in_c; ++i) {
+                        d[kx * in_c + i] = inside ? s[i] : zp;
+                    }
+                }
+            }
+            d += row;
+        }
+        mcu_mm_col_push(&col, patch, k & ~3, p->input_offset);
+        mcu_mm_col_push(&col, patch + (k & ~3), k & 3, p->input_offset);
+        mcu_mm_col_end(&col, cols, ncols, c, k);
+        return;
+    }
     for (ky = 0; ky < f_dims->h; ++ky) {
         const int32_t y = y0 + ky * p->dilation.h;
         for (kx = 0; kx < f_dims->w; ++kx) {

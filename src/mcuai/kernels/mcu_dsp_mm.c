@@ -115,96 +115,189 @@ void mcu_mm_col_end(mcu_mm_col *col, int32_t *cols, int32_t ncols, int32_t c, in
     }
 }
 
-/* The 2x2 block: a0 = w0.c0, a1 = w1.c0, a2 = w0.c1, a3 = w1.c1. */
-#define MCU_MM_DOT22_BODY                                                                     \
-    for (g = k >> 2; g > 0; --g) {                                                            \
-        const uint32_t x = mcu_mm_ld4(w0), y = mcu_mm_ld4(w1);                                \
-        const int32_t x02 = __sxtb16((int32_t)x), x13 = mcu_mm_sxtb16_ror8(x);               \
-        const int32_t y02 = __sxtb16((int32_t)y), y13 = mcu_mm_sxtb16_ror8(y);               \
-        const int32_t c0a = cols[0], c0b = cols[1], c1a = cols[2], c1b = cols[3];            \
-        w0 += 4;                                                                              \
-        w1 += 4;                                                                              \
-        cols += 4;                                                                            \
-        a0 = __smlad(x02, c0a, a0);                                                           \
-        a0 = __smlad(x13, c0b, a0);                                                           \
-        a1 = __smlad(y02, c0a, a1);                                                           \
-        a1 = __smlad(y13, c0b, a1);                                                           \
-        a2 = __smlad(x02, c1a, a2);                                                           \
-        a2 = __smlad(x13, c1b, a2);                                                           \
-        a3 = __smlad(y02, c1a, a3);                                                           \
-        a3 = __smlad(y13, c1b, a3);                                                           \
-    }                                                                                         \
-    for (j = 0; j < (k & 3); ++j) {                                                           \
-        const int32_t c0 = cols[2 * j], c1 = cols[2 * j + 1];                                 \
-        a0 += (int32_t)w0[j] * c0;                                                            \
-        a1 += (int32_t)w1[j] * c0;                                                            \
-        a2 += (int32_t)w0[j] * c1;                                                            \
-        a3 += (int32_t)w1[j] * c1;                                                            \
+void mcu_mm_cols2(int32_t *cols, const int8_t *x0, const int8_t *x1, int32_t k)
+{
+    int32_t g, j;
+    for (g = k >> 2; g > 0; --g) {
+        const uint32_t a = mcu_mm_ld4(x0), b = mcu_mm_ld4(x1);
+        x0 += 4;
+        x1 += 4;
+        cols[0] = __sxtb16((int32_t)a);
+        cols[1] = mcu_mm_sxtb16_ror8(a);
+        cols[2] = __sxtb16((int32_t)b);
+        cols[3] = mcu_mm_sxtb16_ror8(b);
+        cols += 4;
     }
+    for (j = 0; j < (k & 3); ++j) {
+        cols[2 * j] = x0[j];
+        cols[2 * j + 1] = x1[j];
+    }
+}
 
-/* The 2x1 block: a0 = w0.c, a1 = w1.c. */
-#define MCU_MM_DOT21_BODY                                                                     \
-    for (g = k >> 2; g > 0; --g) {                                                            \
-        const uint32_t x = mcu_mm_ld4(w0), y = mcu_mm_ld4(w1);                                \
-        const int32_t ca = cols[0], cb = cols[1];                                             \
-        w0 += 4;                                                                              \
-        w1 += 4;                                                                              \
-        cols += 2;                                                                            \
-        a0 = __smlad(__sxtb16((int32_t)x), ca, a0);                                           \
-        a0 = __smlad(mcu_mm_sxtb16_ror8(x), cb, a0);                                          \
-        a1 = __smlad(__sxtb16((int32_t)y), ca, a1);                                           \
-        a1 = __smlad(mcu_mm_sxtb16_ror8(y), cb, a1);                                          \
-    }                                                                                         \
-    for (j = 0; j < (k & 3); ++j) {                                                           \
-        a0 += (int32_t)w0[j] * cols[j];                                                       \
-        a1 += (int32_t)w1[j] * cols[j];                                                       \
-    }
+/* One group of the 2x2 block: r4..r7 += (w0, w1 words) x (c0a c0b c1a c1b in r8..r11). */
+#define MCU_MM_K22_GROUP                                                                      \
+    "    ldm     r3!, {r8-r11}\n"                                                             \
+    "    ldr     r12, [r1], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r4, r0, r8, r4\n"                                                            \
+    "    smlad   r4, r12, r9, r4\n"                                                           \
+    "    smlad   r6, r0, r10, r6\n"                                                           \
+    "    smlad   r6, r12, r11, r6\n"                                                          \
+    "    ldr     r12, [r2], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r5, r0, r8, r5\n"                                                            \
+    "    smlad   r5, r12, r9, r5\n"                                                           \
+    "    smlad   r7, r0, r10, r7\n"                                                           \
+    "    smlad   r7, r12, r11, r7\n"
+
+/* One group of the 2x1 block: r4, r5 += (w0, w1 words) x (ca cb in r8, r9). */
+#define MCU_MM_K21_GROUP                                                                      \
+    "    ldm     r3!, {r8, r9}\n"                                                             \
+    "    ldr     r12, [r1], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r4, r0, r8, r4\n"                                                            \
+    "    smlad   r4, r12, r9, r4\n"                                                           \
+    "    ldr     r12, [r2], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r5, r0, r8, r5\n"                                                            \
+    "    smlad   r5, r12, r9, r5\n"
+
+/* File-scope assembly (a whole function, so the register allocation is ours whatever the
+ * C flags, e.g. -fno-omit-frame-pointer): AAPCS, r0 = acc, r1 = w0, r2 = w1, r3 = cols;
+ * the group count is read from acc, r0 is saved on the stack and reused as a temporary. */
+#define MCU_MM_KERN(name, ngroups_off, nacc_regs, group)                                     \
+    __asm__("    .pushsection .text." #name ",\"ax\",%progbits\n"                         \
+            "    .syntax unified\n"                                                       \
+            "    .thumb\n"                                                                 \
+            "    .balign 4\n"                                                             \
+            "    .global " #name "\n"                                                     \
+            "    .type " #name ", %function\n"                                            \
+            "    .thumb_func\n"                                                           \
+            #name ":\n"                                                                   \
+            "    push    {r0, r4-r11, lr}\n"                                               \
+            "    ldr     lr, [r0, #" #ngroups_off "]\n"                                   \
+            "    ldm     r0, {" nacc_regs "}\n"                                           \
+            "    tst     lr, #1\n"                                                         \
+            "    beq     1f\n"                                                             \
+            group                                                                          \
+            "1:  lsrs    lr, lr, #1\n"                                                     \
+            "    beq     3f\n"                                                             \
+            "2:\n"                                                                        \
+            group group                                                                    \
+            "    subs    lr, lr, #1\n"                                                     \
+            "    bne     2b\n"                                                             \
+            "3:  pop     {r0}\n"                                                           \
+            "    stm     r0, {" nacc_regs "}\n"                                           \
+            "    pop     {r4-r11, pc}\n"                                                   \
+            "    .size " #name ", . - " #name "\n"                                        \
+            "    .popsection\n")
+
+MCU_MM_KERN(mcu_mm_kern22, 16, "r4-r7", MCU_MM_K22_GROUP);
+MCU_MM_KERN(mcu_mm_kern21, 8, "r4, r5", MCU_MM_K21_GROUP);
 
 void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
                   int32_t acc[4])
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t g, j;
-    MCU_MM_DOT22_BODY
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    int32_t a[5], j;
+    const int32_t *ct = cols + (k >> 2) * 4;
+    a[0] = acc[0];
+    a[1] = acc[1];
+    a[2] = acc[2];
+    a[3] = acc[3];
+    a[4] = k >> 2;
+    mcu_mm_kern22(a, w0, w1, cols);
+    w0 += k & ~3;
+    w1 += k & ~3;
+    for (j = 0; j < (k & 3); ++j) {
+        a[0] += (int32_t)w0[j] * ct[2 * j];
+        a[1] += (int32_t)w1[j] * ct[2 * j];
+        a[2] += (int32_t)w0[j] * ct[2 * j + 1];
+        a[3] += (int32_t)w1[j] * ct[2 * j + 1];
+    }
+    acc[0] = a[0];
+    acc[1] = a[1];
+    acc[2] = a[2];
+    acc[3] = a[3];
 }
 
 void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
                   int32_t acc[2])
 {
-    int32_t a0 = acc[0], a1 = acc[1];
-    int32_t g, j;
-    MCU_MM_DOT21_BODY
-    acc[0] = a0;
-    acc[1] = a1;
+    int32_t a[3], j;
+    const int32_t *ct = cols + (k >> 2) * 2;
+    a[0] = acc[0];
+    a[1] = acc[1];
+    a[2] = k >> 2;
+    mcu_mm_kern21(a, w0, w1, cols);
+    w0 += k & ~3;
+    w1 += k & ~3;
+    for (j = 0; j < (k & 3); ++j) {
+        a[0] += (int32_t)w0[j] * ct[j];
+        a[1] += (int32_t)w1[j] * ct[j];
+    }
+    acc[0] = a[0];
+    acc[1] = a[1];
 }
 
-void mcu_mm_conv_rows(const int32_t *cols_in, int32_t ncols, const int8_t *filter, int32_t k,
+void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
                       int32_t cout, const int32_t *bias, const mcu_conv_params *p,
                       const mcu_quant_pc *q, int8_t *y0, int8_t *y1)
 {
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    int32_t o, g, j;
+    const int32_t groups = k >> 2, tail = k & 3;
+    const int32_t *ct = cols + groups * 2 * ncols; /* the K % 4 tail words */
+    int32_t o, j;
     for (o = 0; o < cout; o += 2) {
         const int32_t o1 = o + 1 < cout ? o + 1 : o;
         const int8_t *w0 = filter + (size_t)o * k, *w1 = filter + (size_t)o1 * k;
-        const int32_t *cols = cols_in;
-        int32_t a0 = bias != NULL ? bias[o] : 0, a1 = bias != NULL ? bias[o1] : 0;
         const int32_t m0 = q->multiplier[o], s0 = q->shift[o];
         const int32_t m1 = q->multiplier[o1], s1 = q->shift[o1];
+        int32_t acc[5];
+        acc[0] = bias != NULL ? bias[o] : 0;
+        acc[1] = bias != NULL ? bias[o1] : 0;
         if (ncols == 2) {
-            int32_t a2 = a0, a3 = a1;
-            MCU_MM_DOT22_BODY
-            y1[o] = mcu_mm_out(a2, m0, s0, off, lo, hi);
-            y1[o1] = mcu_mm_out(a3, m1, s1, off, lo, hi);
+            acc[2] = acc[0];
+            acc[3] = acc[1];
+            acc[4] = groups;
+            mcu_mm_kern22(acc, w0, w1, cols);
         } else {
-            MCU_MM_DOT21_BODY
+            acc[2] = groups;
+            mcu_mm_kern21(acc, w0, w1, cols);
         }
-        y0[o] = mcu_mm_out(a0, m0, s0, off, lo, hi);
-        y0[o1] = mcu_mm_out(a1, m1, s1, off, lo, hi);
+        w0 += 4 * groups;
+        w1 += 4 * groups;
+        for (j = 0; j < tail; ++j) {
+            const int32_t c0 = ct[j * ncols];
+            acc[0] += (int32_t)w0[j] * c0;
+            acc[1] += (int32_t)w1[j] * c0;
+            if (ncols == 2) {
+                const int32_t c1 = ct[2 * j + 1];
+                acc[2] += (int32_t)w0[j] * c1;
+                acc[3] += (int32_t)w1[j] * c1;
+            }
+        }
+        if (s0 < 0 && s1 < 0) {
+            mcu_mm_rq r0, r1;
+            mcu_mm_rq_init(&r0, m0, s0);
+            mcu_mm_rq_init(&r1, m1, s1);
+            y0[o] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[0], &r0) + off, lo, hi);
+            y0[o1] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[1], &r1) + off, lo, hi);
+            if (ncols == 2) {
+                y1[o] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[2], &r0) + off, lo, hi);
+                y1[o1] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[3], &r1) + off, lo, hi);
+            }
+        } else {
+            y0[o] = mcu_mm_out(acc[0], m0, s0, off, lo, hi);
+            y0[o1] = mcu_mm_out(acc[1], m1, s1, off, lo, hi);
+            if (ncols == 2) {
+                y1[o] = mcu_mm_out(acc[2], m0, s0, off, lo, hi);
+                y1[o1] = mcu_mm_out(acc[3], m1, s1, off, lo, hi);
+            }
+        }
     }
 }
 #else

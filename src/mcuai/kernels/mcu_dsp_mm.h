@@ -35,6 +35,14 @@
  *   The saturating case a = b = INT32_MIN cannot occur since b >= 0. floor(p / 2^31) of the
  *   64-bit p is an arithmetic shift (on DSP cores: SMLAL of a*b onto 2^30, then bits 31..62
  *   of the 64-bit sum, which is that shift truncated to int32). RoundingDivideByPOT is unchanged (round half away).
+ *   With right = -shift >= 1 (mcu_mm_rq, used whenever both channels of a pair have it), the
+ *   two roundings merge into one 64-bit sum (the derivation of mcu_dsp_dw.h):
+ *   RoundingDivideByPOT(h, right) = floor((h + 2^(right-1) - [h<0]) / 2^right), [h<0] may be
+ *   replaced by s = [x<0] (they differ only when -2^30 <= x*b < 0, where h = 0 and both give
+ *   0), and nested floor divisions merge:
+ *     r = floor((x*b + 2^30 + 2^(30+right) - s*2^31) / 2^(31+right)),
+ *   i.e. a constant hi:lo (lo = 2^30 + 2^(30+right) mod 2^32, hi = 2^(right-2)), SMLAL x*b,
+ *   SMLAL s*(-2^31), and the high word shifted right by right-1 (|sum| < 2^63).
  */
 #ifndef MCU_DSP_MM_H
 #define MCU_DSP_MM_H
@@ -87,6 +95,36 @@ MCU_INLINE uint32_t mcu_mm_ld4(const int8_t *p)
     return v;
 }
 
+/* Requantization constants of one channel with shift <= -1 (right = -shift >= 1; see the
+ * header comment): r = (high word of (hi:lo + x*multiplier + s*(-2^31))) >> sh, s = [x < 0]. */
+typedef struct {
+    int32_t multiplier;
+    uint32_t lo;
+    int32_t hi;
+    int32_t sh;
+} mcu_mm_rq;
+
+/* Fills r for (multiplier, shift) with shift <= -1. */
+MCU_INLINE void mcu_mm_rq_init(mcu_mm_rq *r, int32_t multiplier, int32_t shift)
+{
+    const uint32_t right = (uint32_t)-shift;
+    r->multiplier = multiplier;
+    r->lo = (1u << 30) + ((1u << right) << 30);
+    r->hi = (int32_t)((1u << right) >> 2);
+    r->sh = (int32_t)right - 1;
+}
+
+/* mcu_mm_requantize(x, r->multiplier, shift) for the shift r was made for: two SMLALs. */
+MCU_INLINE int32_t mcu_mm_rq_apply(int32_t x, const mcu_mm_rq *r)
+{
+    uint32_t vlo = r->lo;
+    int32_t vhi = r->hi;
+    const int32_t s = (int32_t)((uint32_t)x >> 31);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(x), "r"(r->multiplier));
+    __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(s), "r"(INT32_MIN));
+    return vhi >> r->sh;
+}
+
 /* Column builder: values are pushed in k order; every 4 values become 2 words. */
 typedef struct {
     int32_t *word;  /* next group's first word of this column */
@@ -103,6 +141,19 @@ void mcu_mm_col_push(mcu_mm_col *col, const int8_t *x, int32_t n, int32_t offset
 void mcu_mm_col_zeros(mcu_mm_col *col, int32_t n);
 /* Write the tail (K % 4 values) of column c: call once after the last push. */
 void mcu_mm_col_end(mcu_mm_col *col, int32_t *cols, int32_t ncols, int32_t c, int32_t k);
+/* Columns 0 and 1 of a 2-column buffer from two rows x0, x1 of k int8 values (offset 0). */
+void mcu_mm_cols2(int32_t *cols, const int8_t *x0, const int8_t *x1, int32_t k);
+
+/* Assembly inner loops (Thumb-2, in mcu_dsp_mm.c), over g = acc[4] (kern22) or acc[2]
+ * (kern21) groups of 4 values; cols must be word aligned (LDM), w0 and w1 need not be:
+ *   kern22: acc[0] += w0.c0, acc[1] += w1.c0, acc[2] += w0.c1, acc[3] += w1.c1
+ *           (cols: a 2-column buffer, 4 words per group);
+ *   kern21: acc[0] += w0.c, acc[1] += w1.c (cols: a 1-column buffer, 2 words per group).
+ * Per group of 4 values: one LDM of the column words, one LDR per weight row, two SXTB16
+ * per weight word and one SMLAD per (weight halves, column word) pair; the loop runs two
+ * groups per iteration. Same products and int32 sums as the C of mcu_mm_dot22/dot21. */
+void mcu_mm_kern22(int32_t acc[5], const int8_t *w0, const int8_t *w1, const int32_t *cols);
+void mcu_mm_kern21(int32_t acc[3], const int8_t *w0, const int8_t *w1, const int32_t *cols);
 
 /* acc[0..3] += rows w0, w1 (K int8 each) times columns 0, 1 of a 2-column buffer:
    acc[0] = w0.c0, acc[1] = w1.c0, acc[2] = w0.c1, acc[3] = w1.c1. */
