@@ -53,8 +53,7 @@ _F4 = "float4 (e2m1) is not deployed by mcuai"
 _SUB = "sub-byte integer types (int4/uint4/int2/uint2) are not deployed by mcuai"
 _U16 = "uint16 quantized tensors are not supported (int8, uint8 and int16 are)"
 _BLOCKED = "blocked quantization (block_size) is not supported"
-_U8_KERNEL = "no uint8 ONNX kernel yet for {op} (uint8 ONNX mapping is helper-15's work)"
-_BMM = "no int8 batch_matmul kernel yet (QLinearMatMul on 3-D tensors)"
+_BMM = "no integer batch_matmul kernel yet (QLinearMatMul on 3-D tensors, batched B)"
 
 #: Every node case of :data:`OPS` in onnx 1.23 -> (expectation, reason).
 CASES: dict[str, tuple[str, str]] = {
@@ -69,23 +68,11 @@ CASES: dict[str, tuple[str, str]] = {
     "test_quantizelinear_int16": ("pass", ""),
     "test_qlinearmatmul_2D_int8_float16": ("pass", ""),
     "test_qlinearmatmul_2D_int8_float32": ("pass", ""),
-    "test_qlinearconv": ("xfail", _U8_KERNEL.format(op="conv2d uint8 -> uint8")),
-    "test_qlinearmatmul_2D_uint8_float16": (
-        "xfail",
-        _U8_KERNEL.format(op="fully_connected uint8 -> uint8"),
-    ),
-    "test_qlinearmatmul_2D_uint8_float32": (
-        "xfail",
-        _U8_KERNEL.format(op="fully_connected uint8 -> uint8"),
-    ),
-    "test_qlinearmatmul_3D_uint8_float16": (
-        "xfail",
-        _U8_KERNEL.format(op="batch_matmul uint8 -> uint8"),
-    ),
-    "test_qlinearmatmul_3D_uint8_float32": (
-        "xfail",
-        _U8_KERNEL.format(op="batch_matmul uint8 -> uint8"),
-    ),
+    "test_qlinearconv": ("pass", ""),
+    "test_qlinearmatmul_2D_uint8_float16": ("pass", ""),
+    "test_qlinearmatmul_2D_uint8_float32": ("pass", ""),
+    "test_qlinearmatmul_3D_uint8_float16": ("xfail", _BMM),
+    "test_qlinearmatmul_3D_uint8_float32": ("xfail", _BMM),
     "test_qlinearmatmul_3D_int8_float16": ("xfail", _BMM),
     "test_qlinearmatmul_3D_int8_float32": ("xfail", _BMM),
     "test_dynamicquantizelinear": ("refused", ""),
