@@ -42,18 +42,12 @@ ACTIVATIONS = ("int8", "uint8", "uint8w")  # uint8w: uint8 activations and uint8
 GRANULARITY = ("pc", "pt")  # per-channel, per-tensor weights
 
 _ERF = "no float32 kernel for Erf (ONNX 'erf' has an IR op but no lowering)"
-_FC_ZP = (
-    "fully_connected (QGemm) with per-channel uint8 weight zero points that differ between "
-    "channels: the ORT FC kernel takes one weight zero point"
-)
 
 
 def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
     t: dict[str, tuple[type[BaseException], str]] = {}
     for fmt, act, g in itertools.product(FORMATS, ACTIVATIONS, GRANULARITY):
         t[f"fmid-{fmt}-{act}-{g}"] = (UnsupportedError, _ERF)
-    for m in ("cnn", "mlp"):  # QGemm with per-channel asymmetric uint8 weights
-        t[f"{m}-qoperator-uint8w-pc"] = (UnsupportedError, _FC_ZP)
     return t
 
 

@@ -4,7 +4,8 @@
  * DequantizeLinear -> Gemm -> QuantizeLinear), QLinearMatMul and a fused DQ -> MatMul -> Q.
  *
  * Math: real = scale * (q - zp). Rule (MLAS quantized GEMM + MLAS_QGEMM_REQUANT_OUTPUT_PROCESSOR):
- *   acc[b,o] = bias[o] + sum_i (in[b,i] + input_offset) * (w[o,i] + weights_offset)
+ *   acc[b,o] = bias[o] + sum_i (in[b,i] + input_offset) * (w[o,i] + weights_offset[o])
+ *              (one weights offset, or one per output channel: QGemm's per-column zero points)
  *   out[b,o] = saturate(round_half_to_even((float)acc[b,o] * scale[o]) + output_offset) clamped
  *              to [act_min, act_max] (mcu_requant_ort.h); QGemm's scale is
  *              ((alpha * s_a) * s_b[o]) / s_y in float32, QLinearMatMul's (s_a * s_b[o]) / s_y.
@@ -28,9 +29,10 @@ void mcu_fc_ort_s8(const mcu_fc_ort_params *p, const mcu_quant_ort *q,
         const int8_t *x = in + (size_t)b * nin;
         for (o = 0; o < nout; ++o) {
             const int8_t *w = weights + (size_t)o * nin;
+            const int32_t wo = p->weights_offsets != NULL ? p->weights_offsets[o] : w_off;
             int32_t acc = bias != NULL ? bias[o] : 0;
             for (i = 0; i < nin; ++i) {
-                acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + w_off);
+                acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + wo);
             }
             *out++ = (int8_t)mcu_ort_requant(acc, q->scale[o * q->step], p->output_offset,
                                              p->act_min, p->act_max);

@@ -47,7 +47,7 @@ from mcuai.lower.context import (
     zp_of,
 )
 from mcuai.lower.conv_common import bias_values, clamp_of, dims_struct
-from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
+from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
 from mcuai.quant.fixed_point import quantize_multiplier
 
 #: ``Node.numerics`` of ONNX nodes: ONNX Runtime's float requantization (bit-exact kernels).
@@ -160,15 +160,18 @@ def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
     )
 
 
-def _weights(node: Node, w: Tensor, channels: int) -> tuple[np.ndarray, int]:
-    """Weight scales (1 or ``channels``) and ``-zp_w``: ORT needs one zero point for every
-    channel (QLinearConv enforces it; per-column zero points of QGemm are refused here)."""
+def _weights(
+    node: Node, w: Tensor, channels: int, per_channel_zp: bool = False
+) -> tuple[np.ndarray, int]:
+    """Weight scales (1 or ``channels``) and ``-zp_w``: ORT's QLinearConv needs one zero point
+    for every channel (it enforces it); QGemm takes one per column (``per_channel_zp``: the
+    caller passes them, the returned offset is then unused)."""
     if w.data is None:
         raise unsupported(node, "the weights must be a constant")
     if w.dtype is not DType.INT8 or w.quant is None:
         raise unsupported(node, f"{w.dtype.value} weights (quantized int8 expected)")
     zps = np.unique(w.quant.zero_point.reshape(-1))
-    if zps.size != 1:
+    if zps.size != 1 and not per_channel_zp:
         raise unsupported(node, "per-channel weight zero points that differ between channels")
     scales = w.quant.scale.reshape(-1).astype(np.float32)
     if scales.size not in (1, channels):
@@ -230,10 +233,16 @@ def _lower_fc(node: Node) -> list[Call] | None:
     if not _int8_io(node, x, y):
         return None
     nout, nin = w.shape
-    scales, w_off = _weights(node, w, nout)
-    assert w.data is not None
-    if w.quant is not None and w.quant.per_axis and w.quant.axis != 0:
+    scales, w_off = _weights(node, w, nout, per_channel_zp=True)
+    assert w.data is not None and w.quant is not None
+    if w.quant.per_axis and w.quant.axis != 0:
         raise unsupported(node, "per-channel weights must be quantized along axis 0")
+    zps = w.quant.zero_point.reshape(-1).astype(np.int32)
+    offsets: Value = Raw("NULL")
+    if np.unique(zps).size > 1:
+        if zps.size != nout:
+            raise unsupported(node, f"{zps.size} weight zero points for {nout} outputs")
+        offsets = CArray("weights_offsets", -zps, "-zp_w per output channel")
     bias_values(node, b, nout, (DType.INT32,))
     m = gemm_scales(scale_of(node, x), scales, scale_of(node, y))
     lo, hi = clamp_of(node, node.attrs.clamp)
@@ -244,6 +253,7 @@ def _lower_fc(node: Node) -> list[Call] | None:
             ("output_offset", zp_of(node, y)),
             ("act_min", lo),
             ("act_max", hi),
+            ("weights_offsets", offsets),
         ],
     )
     batch = x.size // nin
@@ -653,6 +663,7 @@ def _fixed_fc(node: Node) -> list[Call] | None:
             ("output_offset", zp_of(node, y)),
             ("act_min", lo),
             ("act_max", hi),
+            ("weights_offsets", Raw("NULL")),
         ],
     )
     args: list[Value] = [
