@@ -20,6 +20,10 @@ case of these operators with what is expected of it: ``pass``, ``refused`` (dyna
 the adapter must raise mcuai's clear error), ``skip`` (a type or feature mcuai does not deploy,
 with the reason) or ``xfail`` (strict: a missing kernel, named; the marker turns into a failure
 the day the kernel exists). ``test_case_list_is_complete`` fails when ONNX adds or renames a case.
+
+ONNX has no int8 QuantizeLinear/DequantizeLinear node case; ``test_int8_quantize_dequantize_*``
+adds them (per tensor and per axis, rounding ties and saturation, opsets 13 and 21) with ONNX
+Runtime as the reference, cross-checked with ONNX's reference evaluator.
 """
 
 from __future__ import annotations
@@ -234,3 +238,70 @@ def test_backend_device_and_bad_calls(node_cases: Path) -> None:
     # run_model (the base class's prepare + run) works too
     (y,) = McuaiBackend.run_model(model, sets[0][0])
     assert np.array_equal(y, sets[0][1][0])
+
+
+def _qdq_model(
+    op: str, x_type: int, shape: list[int], axis: int | None, opset: int
+) -> onnx.ModelProto:
+    from onnx import TensorProto, helper
+
+    out_type = TensorProto.INT8 if op == "QuantizeLinear" else TensorProto.FLOAT
+    kw = {} if axis is None else {"axis": axis}
+    node = helper.make_node(op, ["x", "scale", "zp"], ["y"], **kw)
+    g = helper.make_graph(
+        [node],
+        f"{op}_int8",
+        [
+            helper.make_tensor_value_info("x", x_type, shape),
+            helper.make_tensor_value_info("scale", TensorProto.FLOAT, []),
+            helper.make_tensor_value_info("zp", TensorProto.INT8, []),
+        ],
+        [helper.make_tensor_value_info("y", out_type, shape)],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+@pytest.mark.ref
+@pytest.mark.parametrize("opset", [13, 21])
+@pytest.mark.parametrize("axis", [None, 1])
+@pytest.mark.parametrize("op", ["QuantizeLinear", "DequantizeLinear"])
+def test_int8_quantize_dequantize_match_onnxruntime(op: str, axis: int | None, opset: int) -> None:
+    """ONNX's node tests have no int8 Q/DQ case: int8, per tensor and per axis, through the
+    adapter against ONNX Runtime (and ONNX's reference evaluator), with ties and saturation."""
+    import onnxruntime as ort
+    from onnx import TensorProto
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(7)
+    shape = [1, 3, 4, 5]
+    if axis is None:
+        scale = np.array(0.05, np.float32)
+        zp = np.array(-3, np.int8)
+    else:
+        scale = np.array([0.05, 0.125, 0.02], np.float32)
+        zp = np.array([-3, 0, 10], np.int8)
+    bshape = (1, -1, 1, 1)
+    if op == "QuantizeLinear":
+        steps = rng.integers(-300, 300, size=shape).astype(np.float32)
+        ties = (steps + np.float32(0.5)) * scale.reshape(bshape)  # exact halves, saturating
+        x = np.where(rng.random(shape) < 0.5, ties, rng.normal(size=shape) * 4).astype(np.float32)
+        x_type = TensorProto.FLOAT
+    else:
+        x = rng.integers(-128, 128, size=shape, dtype=np.int8)
+        x_type = TensorProto.INT8
+    model = _qdq_model(op, x_type, shape, axis, opset)
+    if axis is not None:  # per-axis parameters are 1-D
+        for vi in model.graph.input[1:]:
+            vi.type.tensor_type.shape.dim.add().dim_value = 3
+    onnx.checker.check_model(model)
+    feeds = {"x": x, "scale": scale, "zp": zp}
+    so = ort.SessionOptions()
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    want = sess.run(None, feeds)[0]
+    if opset >= 19:  # the reference evaluator implements these ops from opset 19
+        assert np.array_equal(ReferenceEvaluator(model).run(None, feeds)[0], want)
+    (got,) = McuaiBackend.prepare(model).run([x, scale, zp])
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.array_equal(got, want), (got.ravel()[:12], want.ravel()[:12])
