@@ -16,8 +16,8 @@ For every model (third-party corpus, ``../shared/models`` or ``$MCUAI_MODELS``) 
   schedule; ``+pad``: PAD fused into its consumer; ``+overlap``: convolutions, depthwise
   convolutions, max pooling and the input QUANTIZE writing their output below their dead input
   (the full pipeline);
-* ``overlap``: the layers running in place with an overlap (their kernels: ``c`` conv,
-  ``d`` depthwise, ``p`` max pool, ``q`` quantize).
+* ``overlap``: the layers running in place with an overlap (``c`` conv, ``d`` depthwise,
+  ``p`` max pool, ``q`` quantize; upper case: walked backwards, output above the input).
 
 Then the wall time of the planner (schedule + in-place passes, overlap choice included, +
 memory plan) and of the whole in-process ``analyze`` on ``mcunet_mcunetv2_large`` (goal:
@@ -78,7 +78,8 @@ def overlapping(path: Path) -> str:
     from mcuai.memory.overlap import is_overlapping
 
     letter = {"conv2d": "c", "depthwise_conv2d": "d", "max_pool2d": "p", "quantize": "q"}
-    return "".join(letter[n.op] for n in optimize(load_model(path)).nodes if is_overlapping(n))
+    nodes = [n for n in optimize(load_model(path)).nodes if is_overlapping(n)]
+    return "".join(letter[n.op].upper() if n.backward else letter[n.op] for n in nodes)
 
 
 def planner_time(path: Path, runs: int) -> tuple[float, float]:

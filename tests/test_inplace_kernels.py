@@ -34,38 +34,39 @@ def _window(node: Node) -> tuple[int, int, int, int, int, int, int, int]:
     return kh, kw, a.stride[0], a.stride[1], dh, dw, a.pads[0], a.pads[2]
 
 
-def safe_by_simulation(node: Node, d: int) -> bool:
-    """Replay the documented kernel order on a byte map: input at ``d``, output at 0; every
-    input byte read must not have been overwritten by an earlier output write. The kernel may
-    read pixel q's window after writing part of pixel q, so a pixel's reads are checked against
+def safe_by_simulation(node: Node, d: int, backward: bool) -> bool:
+    """Replay the documented kernel order on a byte map. Forward: input at ``d``, output at 0,
+    pixels in increasing order; backward: input at 0, output at ``d``, pixels in decreasing
+    order. No input byte may be read after an output write reached it; the kernel may read
+    pixel q's window after writing part of pixel q, so a pixel's reads are checked against
     everything written up to the end of that pixel."""
     x, y = node.input(0), node.output
     n, h, w, ci = x.shape
     _, ho, wo, co = y.shape
     kh, kw, sh, sw, dh, dw, pt, pl = _window(node)
-    written_end = 0  # bytes [0, written_end) hold output
-    for b in range(n):
-        for oy in range(ho):
-            for ox in range(wo):
-                q = (b * ho + oy) * wo + ox
-                written_end = (q + 1) * co
-                for ky in range(kh):
-                    yy = oy * sh - pt + ky * dh
-                    for kx in range(kw):
-                        xx = ox * sw - pl + kx * dw
-                        if 0 <= yy < h and 0 <= xx < w:
-                            start = d + ((b * h + yy) * w + xx) * ci
-                            if start < written_end:
-                                return False
+    pixels = [(b, oy, ox) for b in range(n) for oy in range(ho) for ox in range(wo)]
+    for b, oy, ox in reversed(pixels) if backward else pixels:
+        q = (b * ho + oy) * wo + ox
+        # output bytes written so far: [0, (q+1)*co) forward, [d + q*co, d + all) backward
+        for ky in range(kh):
+            yy = oy * sh - pt + ky * dh
+            for kx in range(kw):
+                xx = ox * sw - pl + kx * dw
+                if 0 <= yy < h and 0 <= xx < w:
+                    start = ((b * h + yy) * w + xx) * ci
+                    if backward and start + ci > d + q * co:
+                        return False
+                    if not backward and d + start < (q + 1) * co:
+                        return False
     return True
 
 
-def smallest_safe(node: Node) -> int:
+def smallest_safe(node: Node, backward: bool) -> int:
     lo, hi = 0, node.input(0).nbytes + node.output.nbytes
-    assert safe_by_simulation(node, hi)
+    assert safe_by_simulation(node, hi, backward)
     while lo < hi:  # safety is monotone in d
         mid = (lo + hi) // 2
-        if safe_by_simulation(node, mid):
+        if safe_by_simulation(node, mid, backward):
             hi = mid
         else:
             lo = mid + 1
@@ -92,7 +93,8 @@ def test_offset_matches_byte_simulation(tmp_path: Path) -> None:
     nodes = [n for n in optimize(load_model(path)).nodes if n.op in WINDOW_OPS]
     assert len(nodes) == 7
     for n in nodes:
-        assert overlap_offset(n) == smallest_safe(n), n
+        assert overlap_offset(n, False) == smallest_safe(n, False), n
+        assert overlap_offset(n, True) == smallest_safe(n, True), n
 
 
 Ties = list[tuple[int, int, int]]
@@ -209,6 +211,39 @@ def test_alignment_one_uses_the_smallest_offset(tmp_path: Path, require_cc: str)
         got, _ = host.run(xs)
         ref = litert_run(it, xs)
         assert np.array_equal(got[0], ref[0])
+
+
+def zigzag_chain() -> bytes:
+    """Like kws: depthwise 3x3 and 1x1 convolutions of equal size in a chain, every layer a
+    peak; forward-only overlaps would drift down, alternating directions do not."""
+    g = WindowNet(25)
+    x = g.input([1, 9, 5, 16])
+    t = x
+    for _ in range(3):
+        t = g.conv(g.dw(t, same=True), 16, k=(1, 1))
+    return g.build([x], [g.mean_hw(t)])
+
+
+@pytest.mark.parametrize("alignment", [1, 16])
+def test_zigzag_chain(alignment: int, tmp_path: Path, require_cc: str) -> None:
+    path = tmp_path / "z.tflite"
+    path.write_bytes(zigzag_chain())
+    graph = optimize(load_model(path))
+    layers = [n for n in graph.nodes if is_overlapping(n)]
+    assert len(layers) >= 5
+    assert {n.backward for n in layers} == {False, True}
+    layout = plan_memory(graph, alignment=alignment)
+    drift = sum(overlap_offset(n) for n in layers)
+    assert layout.plan.lower_bound <= layout.plan.arena_size < 720 + drift
+    code = generate(path, name="z", alignment=alignment)
+    host = HostModel(code, build(code))
+    it = litert_reference(path)
+    rng = np.random.default_rng(alignment)
+    d = it.get_input_details()[0]
+    for _ in range(5):
+        xs = [random_input(tuple(d["shape"]), d["dtype"], rng)]
+        got, _ = host.run(xs)
+        assert np.array_equal(got[0], litert_run(it, xs)[0])
 
 
 def float_input_model() -> bytes:

@@ -31,6 +31,9 @@ class Node:
     #: 'onnxruntime' (float requantization as ORT:
     #: q = saturate(round_half_to_even(acc * (s_in*s_w/s_out)) + zp)).
     numerics: str = "tflite"
+    #: Overlapping in-place layers (``memory/overlap.py``): the kernel walks its output from the
+    #: last pixel to the first, and the output lies above its input instead of below.
+    backward: bool = False
 
     def input(self, i: int) -> Tensor:
         """Input ``i``; raises if it is absent."""

@@ -13,67 +13,71 @@
  *   bias included).
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
- *   output pixels (n, oy, ox) are produced one after the other in increasing raster order
- *   q = (n*Hout + oy)*Wout + ox; while pixel q is produced the kernel reads only the input
- *   pixels inside q's window (the taps above) and writes only the Cout bytes of pixel q, and
- *   it keeps no pointer to anything written before. Therefore `out` may lie D bytes below `in`
- *   in one buffer (in == (const int8_t *)out + D) whenever
- *     D >= max over q of ((q + 1)*Cout - m(q)*Cin),
- *   m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q: every
- *   byte written for pixel q then lies below every input byte still to be read. Separate
- *   buffers are of course fine too. No restrict qualifiers.
+ *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
+ *   order (backward == 0) or decreasing order (backward != 0); while pixel q is produced the
+ *   kernel reads only the input pixels inside q's window (the taps above) and writes only the
+ *   Cout bytes of pixel q. Therefore, in one buffer:
+ *   - forward: `out` may lie D bytes below `in` (in == (const int8_t *)out + D) whenever
+ *       D >= max over q of ((q + 1)*Cout - m(q)*Cin),
+ *     m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q:
+ *     every byte written for pixel q then lies below every input byte still to be read;
+ *   - backward: `out` may lie E bytes above `in` (out == (int8_t *)in + E) whenever
+ *       E >= max over q of ((M(q) + 1)*Cin - q*Cout),
+ *     M(q) = the largest input pixel index read by any output pixel <= q.
+ *   Separate buffers are of course fine too. No restrict qualifiers.
  */
 #include "mcu_conv2d_inplace_s8.h"
 
 void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                            const mcu_dims *in_dims, const int8_t *in,
                            const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                           const mcu_dims *out_dims, int8_t *out)
+                           const mcu_dims *out_dims, int8_t *out, int32_t backward)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w, k_c = f_dims->c;
     const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
     const int32_t groups = in_c / k_c;
     const int32_t per_group = out_c / groups;
-    int32_t b, oy, ox, o, ky, kx, ci;
+    const int32_t pixels = out_dims->n * out_h * out_w;
+    int32_t i, o, ky, kx, ci;
 
-    for (b = 0; b < out_dims->n; ++b) {
+    for (i = 0; i < pixels; ++i) {
+        const int32_t pix = backward ? pixels - 1 - i : i;
+        const int32_t b = pix / (out_h * out_w);
+        const int32_t oy = (pix / out_w) % out_h;
+        const int32_t ox = pix % out_w;
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride.h - p->padding.h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride.w - p->padding.w;
-                for (o = 0; o < out_c; ++o) {
-                    const int32_t c0 = (o / per_group) * k_c;
-                    const int8_t *w_o = filter + (size_t)o * k_h * k_w * k_c;
-                    int32_t acc = 0;
-                    for (ky = 0; ky < k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dilation.h;
-                        if (y < 0 || y >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dilation.w;
-                            const int8_t *px;
-                            const int8_t *pw;
-                            if (x < 0 || x >= in_w) {
-                                continue;
-                            }
-                            px = in_b + ((size_t)y * in_w + x) * in_c + c0;
-                            pw = w_o + ((size_t)ky * k_w + kx) * k_c;
-                            for (ci = 0; ci < k_c; ++ci) {
-                                acc += ((int32_t)px[ci] + p->input_offset) * (int32_t)pw[ci];
-                            }
-                        }
-                    }
-                    if (bias != NULL) {
-                        acc += bias[o];
-                    }
-                    acc = mcu_requantize(acc, q->multiplier[o], q->shift[o]) + p->output_offset;
-                    out[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+        const int32_t y0 = oy * p->stride.h - p->padding.h;
+        const int32_t x0 = ox * p->stride.w - p->padding.w;
+        int8_t *out_px = out + (size_t)pix * out_c;
+        for (o = 0; o < out_c; ++o) {
+            const int32_t c0 = (o / per_group) * k_c;
+            const int8_t *w_o = filter + (size_t)o * k_h * k_w * k_c;
+            int32_t acc = 0;
+            for (ky = 0; ky < k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dilation.h;
+                if (y < 0 || y >= in_h) {
+                    continue;
                 }
-                out += out_c;
+                for (kx = 0; kx < k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dilation.w;
+                    const int8_t *px;
+                    const int8_t *pw;
+                    if (x < 0 || x >= in_w) {
+                        continue;
+                    }
+                    px = in_b + ((size_t)y * in_w + x) * in_c + c0;
+                    pw = w_o + ((size_t)ky * k_w + kx) * k_c;
+                    for (ci = 0; ci < k_c; ++ci) {
+                        acc += ((int32_t)px[ci] + p->input_offset) * (int32_t)pw[ci];
+                    }
+                }
             }
+            if (bias != NULL) {
+                acc += bias[o];
+            }
+            acc = mcu_requantize(acc, q->multiplier[o], q->shift[o]) + p->output_offset;
+            out_px[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
         }
     }
 }

@@ -13,62 +13,66 @@
  *   up to 65793 taps; the bias is added as in TFLite.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
- *   output pixels are produced one after the other in increasing raster order
- *   q = (n*Hout + oy)*Wout + ox; while pixel q is produced the kernel reads only the input
- *   pixels inside q's window and writes only the Cout bytes of pixel q. Therefore `out` may lie
- *   D bytes below `in` in one buffer (in == (const int8_t *)out + D) whenever
- *     D >= max over q of ((q + 1)*Cout - m(q)*Cin),
- *   m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q.
- *   For a stride-1 3x3 window with padding 1 that is about one input row plus two pixels;
- *   for stride 2 a few pixels. Separate buffers are fine too. No restrict qualifiers.
+ *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
+ *   order (backward == 0) or decreasing order (backward != 0); while pixel q is produced the
+ *   kernel reads only the input pixels inside q's window and writes only the Cout bytes of
+ *   pixel q. Therefore, in one buffer:
+ *   - forward: `out` may lie D bytes below `in` (in == (const int8_t *)out + D) whenever
+ *       D >= max over q of ((q + 1)*Cout - m(q)*Cin),
+ *     m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q
+ *     (for a stride-1 3x3 window with padding 1 about one input row plus two pixels);
+ *   - backward: `out` may lie E bytes above `in` (out == (int8_t *)in + E) whenever
+ *       E >= max over q of ((M(q) + 1)*Cin - q*Cout),
+ *     M(q) = the largest input pixel index read by any output pixel <= q.
+ *   Separate buffers are fine too. No restrict qualifiers.
  */
 #include "mcu_dwconv2d_inplace_s8.h"
 
 void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in,
                              const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                             const mcu_dims *out_dims, int8_t *out)
+                             const mcu_dims *out_dims, int8_t *out, int32_t backward)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w;
     const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
     const int32_t mult = p->ch_mult;
-    int32_t b, oy, ox, ic, m, ky, kx;
+    const int32_t pixels = out_dims->n * out_h * out_w;
+    int32_t i, ic, m, ky, kx;
 
-    for (b = 0; b < out_dims->n; ++b) {
+    for (i = 0; i < pixels; ++i) {
+        const int32_t pix = backward ? pixels - 1 - i : i;
+        const int32_t b = pix / (out_h * out_w);
+        const int32_t oy = (pix / out_w) % out_h;
+        const int32_t ox = pix % out_w;
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride.h - p->padding.h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride.w - p->padding.w;
-                for (ic = 0; ic < in_c; ++ic) {
-                    for (m = 0; m < mult; ++m) {
-                        const int32_t o = ic * mult + m;
-                        int32_t acc = 0;
-                        for (ky = 0; ky < k_h; ++ky) {
-                            const int32_t y = y0 + ky * p->dilation.h;
-                            if (y < 0 || y >= in_h) {
-                                continue;
-                            }
-                            for (kx = 0; kx < k_w; ++kx) {
-                                const int32_t x = x0 + kx * p->dilation.w;
-                                if (x < 0 || x >= in_w) {
-                                    continue;
-                                }
-                                acc += ((int32_t)in_b[((size_t)y * in_w + x) * in_c + ic]
-                                        + p->input_offset)
-                                       * (int32_t)filter[((size_t)ky * k_w + kx) * out_c + o];
-                            }
+        const int32_t y0 = oy * p->stride.h - p->padding.h;
+        const int32_t x0 = ox * p->stride.w - p->padding.w;
+        int8_t *out_px = out + (size_t)pix * out_c;
+        for (ic = 0; ic < in_c; ++ic) {
+            for (m = 0; m < mult; ++m) {
+                const int32_t o = ic * mult + m;
+                int32_t acc = 0;
+                for (ky = 0; ky < k_h; ++ky) {
+                    const int32_t y = y0 + ky * p->dilation.h;
+                    if (y < 0 || y >= in_h) {
+                        continue;
+                    }
+                    for (kx = 0; kx < k_w; ++kx) {
+                        const int32_t x = x0 + kx * p->dilation.w;
+                        if (x < 0 || x >= in_w) {
+                            continue;
                         }
-                        if (bias != NULL) {
-                            acc += bias[o];
-                        }
-                        acc = mcu_requantize(acc, q->multiplier[o], q->shift[o])
-                              + p->output_offset;
-                        out[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+                        acc += ((int32_t)in_b[((size_t)y * in_w + x) * in_c + ic]
+                                + p->input_offset)
+                               * (int32_t)filter[((size_t)ky * k_w + kx) * out_c + o];
                     }
                 }
-                out += out_c;
+                if (bias != NULL) {
+                    acc += bias[o];
+                }
+                acc = mcu_requantize(acc, q->multiplier[o], q->shift[o]) + p->output_offset;
+                out_px[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
             }
         }
     }

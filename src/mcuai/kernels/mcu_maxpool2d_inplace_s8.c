@@ -15,52 +15,59 @@
  *   No arithmetic, no overflow.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
- *   output pixels are produced one after the other in increasing raster order
- *   q = (n*Hout + oy)*Wout + ox; while pixel q is produced the kernel reads only the input
- *   pixels inside q's window and writes only the C bytes of pixel q. Therefore `out` may lie
- *   D bytes below `in` in one buffer (in == (const int8_t *)out + D) whenever
- *     D >= max over q of ((q + 1)*C - m(q)*C),
- *   m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q.
+ *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
+ *   order (backward == 0) or decreasing order (backward != 0); while pixel q is produced the
+ *   kernel reads only the input pixels inside q's window and writes only the C bytes of
+ *   pixel q. Therefore, in one buffer:
+ *   - forward: `out` may lie D bytes below `in` (in == (const int8_t *)out + D) whenever
+ *       D >= max over q of ((q + 1)*C - m(q)*C),
+ *     m(q) = the smallest input pixel index (n*H + y)*W + x read by any output pixel >= q;
+ *   - backward: `out` may lie E bytes above `in` (out == (int8_t *)in + E) whenever
+ *       E >= max over q of ((M(q) + 1)*C - q*C),
+ *     M(q) = the largest input pixel index read by any output pixel <= q.
  *   Separate buffers are fine too. No restrict qualifiers.
  */
 #include "mcu_maxpool2d_inplace_s8.h"
 
 void mcu_maxpool2d_inplace_s8(const mcu_conv_params *p, int32_t pad_value,
                               const mcu_dims *in_dims, const int8_t *in,
-                              const mcu_dims *f_dims, const mcu_dims *out_dims, int8_t *out)
+                              const mcu_dims *f_dims, const mcu_dims *out_dims, int8_t *out,
+                              int32_t backward)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w;
-    int32_t b, oy, ox, c, ky, kx;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t pixels = out_dims->n * out_h * out_w;
+    int32_t i, c, ky, kx;
 
-    for (b = 0; b < out_dims->n; ++b) {
+    for (i = 0; i < pixels; ++i) {
+        const int32_t pix = backward ? pixels - 1 - i : i;
+        const int32_t b = pix / (out_h * out_w);
+        const int32_t oy = (pix / out_w) % out_h;
+        const int32_t ox = pix % out_w;
         const int8_t *in_b = in + (size_t)b * in_h * in_w * in_c;
-        for (oy = 0; oy < out_dims->h; ++oy) {
-            const int32_t y0 = oy * p->stride.h - p->padding.h;
-            const int32_t ky0 = y0 < 0 ? -y0 : 0;
-            const int32_t ky1 = in_h - y0 < k_h ? in_h - y0 : k_h;
-            for (ox = 0; ox < out_dims->w; ++ox) {
-                const int32_t x0 = ox * p->stride.w - p->padding.w;
-                const int32_t kx0 = x0 < 0 ? -x0 : 0;
-                const int32_t kx1 = in_w - x0 < k_w ? in_w - x0 : k_w;
-                const int32_t clipped = ky0 > 0 || kx0 > 0 || ky1 < k_h || kx1 < k_w;
-                int32_t start = -128;
-                if (clipped && pad_value > start) {
-                    start = pad_value;
+        const int32_t y0 = oy * p->stride.h - p->padding.h;
+        const int32_t ky0 = y0 < 0 ? -y0 : 0;
+        const int32_t ky1 = in_h - y0 < k_h ? in_h - y0 : k_h;
+        const int32_t x0 = ox * p->stride.w - p->padding.w;
+        const int32_t kx0 = x0 < 0 ? -x0 : 0;
+        const int32_t kx1 = in_w - x0 < k_w ? in_w - x0 : k_w;
+        const int32_t clipped = ky0 > 0 || kx0 > 0 || ky1 < k_h || kx1 < k_w;
+        int8_t *out_px = out + (size_t)pix * in_c;
+        int32_t start = -128;
+        if (clipped && pad_value > start) {
+            start = pad_value;
+        }
+        for (c = 0; c < in_c; ++c) {
+            int32_t acc = start;
+            for (ky = ky0; ky < ky1; ++ky) {
+                const int8_t *row = in_b + (size_t)(y0 + ky) * (size_t)in_w * (size_t)in_c;
+                for (kx = kx0; kx < kx1; ++kx) {
+                    const int32_t v = (int32_t)row[(size_t)(x0 + kx) * (size_t)in_c + c];
+                    acc = v > acc ? v : acc;
                 }
-                for (c = 0; c < in_c; ++c) {
-                    int32_t acc = start;
-                    for (ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *row = in_b + ((size_t)(y0 + ky) * (size_t)in_w) * (size_t)in_c;
-                        for (kx = kx0; kx < kx1; ++kx) {
-                            const int32_t v = (int32_t)row[(size_t)(x0 + kx) * (size_t)in_c + c];
-                            acc = v > acc ? v : acc;
-                        }
-                    }
-                    out[c] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
-                }
-                out += in_c;
             }
+            out_px[c] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
         }
     }
 }

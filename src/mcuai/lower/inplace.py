@@ -3,7 +3,8 @@
 A convolution, depthwise convolution or max pooling whose node has ``alias`` set (chosen by
 :mod:`mcuai.passes.in_place` only where it lowers the peak) is lowered to its
 ``*_inplace_s8`` kernel: the generic loop in raster order whose contract lets the output start
-below the input. Same arguments and arithmetic as the generic kernels (bias not folded).
+below the input (or, with ``node.backward``, walk it backwards with the output above the
+input: the last argument). Same arithmetic as the generic kernels (bias not folded).
 Lowering branches in ``ops/conv2d.py``, ``ops/depthwise_conv2d.py`` and ``ops/max_pool2d.py``
 call :func:`conv_call` / :func:`maxpool_call`.
 """
@@ -34,6 +35,7 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
         Raw("NULL") if bias is None else CArray("bias", bias.astype(np.int32)),
         dims4(y),
         TensorRef(y, out=True),
+        int(node.backward),
     ]
     return Call(kernel, (kernel,), args)
 
@@ -65,5 +67,6 @@ def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:
         window,
         dims4(y),
         TensorRef(y, out=True),
+        int(node.backward),
     ]
     return Call("mcu_maxpool2d_inplace_s8", ("mcu_maxpool2d_inplace_s8",), args)

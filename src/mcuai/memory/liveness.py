@@ -174,14 +174,15 @@ def overlap_ties(
     graph: Graph, index: dict[int, int], groups: list[StorageGroup], alignment: int
 ) -> list[tuple[int, int, int]]:
     """``(input group, output group, D)`` of every overlapping in-place node whose groups are
-    both in the arena, ``D`` rounded up to ``alignment``."""
+    both in the arena (``(output group, input group, E)`` for a backward one), the offset
+    rounded up to ``alignment``."""
     ties = []
     for n in graph.nodes:
         if is_overlapping(n):
             gx, gy = index[n.input(n.alias or 0).uid], index[n.output.uid]
             if gx != gy and not groups[gx].external and not groups[gy].external:
-                d = overlap_offset(n)
-                ties.append((gx, gy, (d + alignment - 1) // alignment * alignment))
+                d = (overlap_offset(n) + alignment - 1) // alignment * alignment
+                ties.append((gy, gx, d) if n.backward else (gx, gy, d))
     return ties
 
 

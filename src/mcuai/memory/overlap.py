@@ -21,6 +21,14 @@ Kernel contracts (stated in each kernel file):
     ``(q + 1)*Bo``. So any ``D >= max_q((q + 1)*Bo - m(q)*Bi)`` is safe. (A pixel whose window
     lies wholly in the padding reads nothing and does not lower ``m``.)
 
+    Backward (``node.backward``; the same kernels with ``backward = 1``): pixels are produced
+    from the last to the first, and the output lies ``E`` bytes *above* its input. With
+    ``M(q)`` the largest input pixel index read by any output pixel ``<= q``, every input byte
+    still to be read when pixel ``q`` is written lies below ``(M(q) + 1)*Bi``, and the written
+    bytes start at ``E + q*Bo``: any ``E >= max_q((M(q) + 1)*Bi - q*Bo)`` is safe. A chain of
+    overlapping layers can then alternate directions instead of drifting down by the sum of
+    its offsets (:mod:`mcuai.passes.in_place` chooses).
+
 ``"element"`` (``mcu_quantize_f32_s8``)
     Elements are converted in increasing order, each read before it is written. Writing
     element ``q`` must not reach element ``q + 1``: ``(q + 1)*Bo <= D + (q + 1)*Bi``, true for
@@ -84,19 +92,44 @@ def _geometry(node: Node) -> tuple[int, int, int, int, int, int, int, int]:
     return kh, kw, a.stride[0], a.stride[1], dh, dw, a.pads[0], a.pads[2]
 
 
-def overlap_offset(node: Node) -> int:
-    """The smallest safe ``D`` (bytes, before alignment) for ``node``'s output below its input
-    (module docstring). ``node`` must be a window op with NHWC input and output, or a
-    QUANTIZE."""
+def _last_read(size: int, out: int, k: int, stride: int, dil: int, pad: int) -> np.ndarray:
+    """For every output position along one axis, the last in-image input position its window
+    reads, or -1 when the window lies in the padding."""
+    o = np.arange(out, dtype=np.int64)[:, None] * stride - pad
+    taps = o + np.arange(k, dtype=np.int64)[None, :] * dil
+    inside = (taps >= 0) & (taps < size)
+    last: np.ndarray = np.where(inside, taps, -1).max(axis=1)
+    return last
+
+
+def overlap_offset(node: Node, backward: bool | None = None) -> int:
+    """The smallest safe offset (bytes, before alignment) between ``node``'s output and input
+    (module docstring): ``D``, the input above the output, for the forward order; ``E``, the
+    output above the input, for the backward order (``backward``; default: ``node.backward``).
+    ``node`` must be a window op with NHWC input and output, or a QUANTIZE (forward only)."""
     x, y = node.input(0), node.output
+    back = node.backward if backward is None else backward
     if node.op not in WINDOW_OPS:
-        if y.dtype.itemsize > x.dtype.itemsize:
-            raise ValueError(f"{node.origin}: a widening conversion cannot run in place")
+        if y.dtype.itemsize > x.dtype.itemsize or back:
+            raise ValueError(f"{node.origin}: this conversion cannot run in place that way")
         return 0
     kh, kw, sh, sw, dh, dw, pt, pl = _geometry(node)
     n, h, w, c_in = x.shape
     _, ho, wo, c_out = y.shape
     bi, bo = c_in * x.dtype.itemsize, c_out * y.dtype.itemsize  # bytes per pixel
+    if back:
+        last_r = _last_read(h, ho, kh, sh, dh, pt)
+        last_c = _last_read(w, wo, kw, sw, dw, pl)
+        mb = last_r[:, None] * w + last_c[None, :]
+        mb = np.where((last_r[:, None] < 0) | (last_c[None, :] < 0), -1, mb).reshape(-1)
+        batch = np.arange(n, dtype=np.int64)[:, None] * (h * w)
+        mb = np.where(mb[None, :] < 0, -1, batch + mb[None, :]).reshape(-1)
+        upto = np.maximum.accumulate(mb)  # M(q): largest read by pixels <= q
+        q = np.arange(upto.size, dtype=np.int64)
+        if not (upto >= 0).any():
+            return 0
+        e = ((upto + 1) * bi - q * bo)[upto >= 0].max()
+        return max(int(e), 0)
     rows = _first_read(h, ho, kh, sh, dh, pt)
     cols = _first_read(w, wo, kw, sw, dw, pl)
     big = n * h * w  # above every input pixel index: "reads nothing"

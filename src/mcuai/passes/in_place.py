@@ -48,7 +48,10 @@ output, input dead after it as in condition 4, not a constant, and its lowering 
 ``alias`` set is a kernel of :data:`mcuai.memory.overlap.OVERLAP_KERNELS`), put them all in
 place and go on while the peak
 drops; stop at a peak step that cannot change. Then each chosen layer is taken back when the
-planned arena does not grow without it (:func:`_prune`). :func:`confirm` keeps such an alias
+planned arena does not grow without it (:func:`_prune`). Before that each chosen window layer
+gets a direction (:func:`_directions`): forward, output below the input, or backward, output
+above it (the kernels walk their pixels in either order), so that a chain of such layers
+zigzags instead of drifting down. :func:`confirm` keeps such an alias
 only when the emitted kernel is one of those. Layers writing a model output are left out: the
 peaks worth the slower kernel are inside the network, and a single-layer model (the kernel
 tests) keeps its fast kernel.
@@ -67,7 +70,7 @@ from mcuai.ir.tensor import Tensor
 from mcuai.lower.lowering import lower_node
 from mcuai.lower.program import Call, TensorRef
 from mcuai.memory.liveness import overlap_ties, plan_memory, storage_groups
-from mcuai.memory.overlap import OVERLAP_KERNELS, WINDOW_OPS, is_overlapping
+from mcuai.memory.overlap import OVERLAP_KERNELS, WINDOW_OPS, is_overlapping, overlap_offset
 from mcuai.memory.planner import Buffer
 from mcuai.ops import get_op
 
@@ -283,7 +286,7 @@ def _overlap(graph: Graph, store: _Storage) -> None:
         peak = int(need.max())
         steps = [int(i) for i in np.flatnonzero(need == peak)]
         if not all(i in cands and graph.nodes[i].alias is None for i in steps):
-            return
+            break
         for i in steps:
             graph.nodes[i].alias = 0
         new = _live_bytes(graph)
@@ -292,7 +295,37 @@ def _overlap(graph: Graph, store: _Storage) -> None:
                 graph.nodes[i].alias = None
             break
         need = new
-    _prune(graph, [n for i, n in enumerate(graph.nodes) if i in cands and n.alias is not None])
+    chosen = [n for i, n in enumerate(graph.nodes) if i in cands and n.alias is not None]
+    _directions(graph, chosen)
+    _prune(graph, chosen)
+
+
+def _directions(graph: Graph, chosen: list[Node]) -> None:
+    """Forward (output below the input) or backward (output above) for each chosen window
+    layer, in schedule order: the one that keeps the chain's extent (the span of its buffers'
+    relative offsets, which the plan reserves while the chain lives) smaller; forward on a tie.
+    A chain of forward layers would drift down by the sum of the offsets."""
+    groups, index = storage_groups(graph)
+    rel: dict[int, int] = {}  # group -> offset relative to its chain
+    chain: dict[int, int] = {}  # group -> chain id
+    span: dict[int, tuple[int, int]] = {}  # chain id -> (lowest, highest end)
+    for n in chosen:
+        gx, gy = index[n.input(0).uid], index[n.output.uid]
+        if gx not in chain:
+            chain[gx], rel[gx] = gx, 0
+            span[gx] = (0, groups[gx].size)
+        c, (lo, hi), size = chain[gx], span[chain[gx]], groups[gy].size
+        options = [(False, rel[gx] - _aligned(overlap_offset(n, False)))]
+        if n.op in WINDOW_OPS:
+            options.append((True, rel[gx] + _aligned(overlap_offset(n, True))))
+        back, at = min(options, key=lambda o: (max(hi, o[1] + size) - min(lo, o[1]), o[0]))
+        n.backward = back
+        chain[gy], rel[gy] = c, at
+        span[c] = (min(lo, at), max(hi, at + size))
+
+
+def _aligned(d: int) -> int:
+    return (d + 15) // 16 * 16
 
 
 def _prune(graph: Graph, chosen: list[Node]) -> None:
