@@ -218,9 +218,12 @@ int main(void)
 {
     struct { int32_t acc; int32_t pad; int64_t bits; } in;
     while (fread(&in, sizeof in, 1, stdin) == 1) {
-        int32_t r[2];
+        int32_t r[3];
+        mcu_fc_rq rq;
+        mcu_fc_rq_init(&rq, in.bits);
         r[0] = mcu_fc_requantize(in.acc, in.bits);
         r[1] = mcu_requantize_f64(in.acc, mcu_f64_from_bits(in.bits));
+        r[2] = mcu_fc_rq_apply(in.acc, &rq);
         fwrite(r, sizeof r, 1, stdout);
     }
     return 0;
@@ -266,6 +269,15 @@ def _requant_cases() -> tuple[np.ndarray, np.ndarray]:
         for v in (s, math.nextafter(s, 0.0), math.nextafter(s, math.inf)):
             accs.append(acc)
             scales.append(v)
+    # next to ties at usual FC scales (2^-11 <= S < 2: the fast path's exponent range), where
+    # only the margin test keeps the 53-bit rounding's effect
+    for _ in range(4000):
+        acc = int(rng.integers(1, 2**21)) * (1 if rng.integers(0, 2) else -1)
+        n = int(abs(acc) * 10.0 ** rng.uniform(-3.3, 0.2))
+        s = float(Fraction(2 * n + 1, 2 * abs(acc)))
+        for v in (s, math.nextafter(s, 0.0), math.nextafter(s, math.inf)):
+            accs.append(acc)
+            scales.append(v)
     # extremes: int32 ends, zero, subnormal and huge scales (saturation)
     for acc in (-(2**31), 2**31 - 1, 0, 1, -1, 3, -3):
         for v in (0.0, 5e-324, 2.2250738585072014e-308, 1e-12, 0.5, 1.0, 1.5, 3.0, 1e6, 2.0**40):
@@ -286,10 +298,11 @@ def test_fc_integer_requantization_equals_float64(require_cc: str, tmp_path: Pat
     rec["acc"] = accs
     rec["bits"] = scales.view(np.int64)
     out = subprocess.run([str(exe)], input=rec.tobytes(), capture_output=True, check=True)
-    got = np.frombuffer(out.stdout, np.int32).reshape(-1, 2)
+    got = np.frombuffer(out.stdout, np.int32).reshape(-1, 3)
     pairs = list(zip(accs.tolist(), scales.tolist(), strict=True))
     want = np.array([_round_half_away_sat(a, v) for a, v in pairs])
     ties = sum(Fraction(float(a) * v).denominator == 2 for a, v in pairs)
     assert ties > 1000  # the tie cases really are ties of the float64 product
     np.testing.assert_array_equal(got[:, 0], want)  # integer emulation
     np.testing.assert_array_equal(got[:, 1], want)  # the float64 form it replaces
+    np.testing.assert_array_equal(got[:, 2], want)  # the per-channel form with a 32-bit fast path

@@ -11,7 +11,8 @@
  *   acc    = sum_i (x + input_offset) * (w + weights_offset) + bias_model[o]   (int32)
  *   out    = clamp(round_half_away((double)acc * S[o]) + output_offset, act_min, act_max),
  *   S[o]   = (double)s_x * (double)s_w[o] / (double)s_y  (computed at generation time).
- * The float64 product and rounding are evaluated in integers by mcu_fc_requantize (exact
+ * The float64 product and rounding are evaluated in integers by mcu_fc_rq_apply (a 32-bit
+ * fast path, else mcu_fc_requantize; exact
  * emulation of the IEEE-754 product, proof in mcu_fc_s8.h): no double arithmetic at run time.
  * Rearranged exactly (every product is inside the sum, no padding):
  *   acc = bias[o] + sum_i x * w + weights_offset * sum_i x,
@@ -27,11 +28,15 @@
 #include "mcu_fc_s8.h"
 #include "mcu_dsp_mm.h"
 
+/* Output o; rq: the per-tensor constants (step 0) or scratch space for channel o's. */
 MCU_INLINE int8_t mcu_fc_out(int32_t acc, const mcu_fc_params *p, const mcu_fc_quant *q,
-                             int32_t o)
+                             int32_t o, mcu_fc_rq *rq)
 {
-    return (int8_t)mcu_fc_clamp_out(mcu_fc_requantize(acc, q->scale_bits[o * q->step]),
-                                    p->output_offset, p->act_min, p->act_max);
+    if (q->step != 0) {
+        mcu_fc_rq_init(rq, q->scale_bits[o]);
+    }
+    return (int8_t)mcu_fc_clamp_out(mcu_fc_rq_apply(acc, rq), p->output_offset, p->act_min,
+                                    p->act_max);
 }
 
 void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
@@ -41,7 +46,9 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
 {
     const int32_t batches = in_dims->n, nin = in_dims->c, nout = out_dims->c;
     int32_t b, o, i;
+    mcu_fc_rq rq;
     (void)f_dims;
+    mcu_fc_rq_init(&rq, q->scale_bits[0]);
 
     for (b = 0; b < batches; ++b) {
         const int8_t *x = in + (size_t)b * nin;
@@ -67,8 +74,8 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                 acc[1] = bias[o1] + xsum;
                 mcu_mm_dot21(filter + (size_t)o * nin, filter + (size_t)o1 * nin, nin, cols,
                              acc);
-                y[o] = mcu_fc_out(acc[0], p, q, o);
-                y[o1] = mcu_fc_out(acc[1], p, q, o1);
+                y[o] = mcu_fc_out(acc[0], p, q, o, &rq);
+                y[o1] = mcu_fc_out(acc[1], p, q, o1, &rq);
             }
             continue;
         }
@@ -84,8 +91,8 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                 a0 += v * w0[i];
                 a1 += v * w1[i];
             }
-            y[o] = mcu_fc_out(a0, p, q, o);
-            y[o + 1] = mcu_fc_out(a1, p, q, o + 1);
+            y[o] = mcu_fc_out(a0, p, q, o, &rq);
+            y[o + 1] = mcu_fc_out(a1, p, q, o + 1, &rq);
         }
         if (o < nout) {
             const int8_t *w0 = filter + (size_t)o * nin;
@@ -93,7 +100,7 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             for (i = 0; i < nin; ++i) {
                 a0 += (int32_t)x[i] * (int32_t)w0[i];
             }
-            y[o] = mcu_fc_out(a0, p, q, o);
+            y[o] = mcu_fc_out(a0, p, q, o, &rq);
         }
     }
 }

@@ -67,7 +67,13 @@ MCU_INLINE int32_t mcu_requantize_f64(int64_t acc, double scale)
  * Q << (e+s) when e+s >= 0. Saturation equals mcu_requantize_f64's: p >= 2^31 - 1 exactly
  * when the rounded magnitude is >= 2^31 - 1 (p >= 2^31 - 1.5 rounds there too, and
  * mcu_requantize_f64 moves p in [2^31 - 1.5, 2^31 - 1) to 2^31 - 1 as well), and likewise
- * for -2^31. Tested against Python's float64 product on random, tie and next-to-tie inputs
+ * for -2^31. Fast path (normal S with T = -e in [32, 63], the usual FC scales): round_half_away
+ * of the *unrounded* P / 2^T is floor(P / 2^T) + [F >= 2^(T-1)], F = P mod 2^T, and it equals the
+ * result above unless the 53-bit rounding moves P across (or onto) the half point: that moves P by
+ * at most half an ulp, 2^(L-54) <= P / 2^53 < ((P >> 32) + 1) / 2^21 <= (P >> 53) + 1, so
+ * |F - 2^(T-1)| > (P >> 53) + 1 decides; otherwise the exact path runs. floor(P / 2^T) =
+ * (P >> 32) >> (T - 32) since the low word only adds a fraction below one unit of that shift.
+ * Tested against Python's float64 product on random, tie and next-to-tie inputs
  * (tests/test_dsp_kernels.py). */
 MCU_INLINE int32_t mcu_fc_requantize(int32_t acc, int64_t scale_bits)
 {
@@ -81,51 +87,118 @@ MCU_INLINE int32_t mcu_fc_requantize(int32_t acc, int64_t scale_bits)
     const uint32_t lo = (uint32_t)p0;
     uint64_t q, r;
     int32_t t, len = 0;
-    if (hi == 0) {
-        q = lo; /* at most 32 bits: exact */
-        t = e;
-    } else {
-#if defined(__GNUC__) || defined(__clang__)
-        len = 96 - __builtin_clzll(hi); /* bit length of P */
-#else
-        uint64_t h = hi;
-        while (h != 0) {
-            h >>= 1;
-            ++len;
-        }
-        len += 32;
-#endif
-        if (len <= 53) {
-            q = (hi << 32) | lo;
-            t = e;
-        } else {
-            const int32_t s = len - 53; /* 1..32 */
-            uint64_t rem, half;
-            if (s == 32) {
-                q = hi;
-                rem = lo;
-            } else {
-                q = (hi << (32 - s)) | (lo >> s);
-                rem = lo & (((uint64_t)1 << s) - 1u);
-            }
-            half = (uint64_t)1 << (s - 1);
-            if (rem > half || (rem == half && (q & 1u) != 0)) {
-                ++q;
-            }
-            t = e + s;
+    int fast = 0;
+    if (ef != 0 && e <= -32 && e >= -63) {
+        /* fast path (see above): P / 2^T with T = -e in [32, 63], decided unless P is within
+           the 53-bit rounding's reach of a half-integer multiple of 2^T */
+        const int32_t tt = -e - 32; /* 0..31 */
+        const uint64_t f = ((hi & (((uint64_t)1 << tt) - 1u)) << 32) | lo; /* P mod 2^T */
+        const uint64_t half = (uint64_t)1 << (31 + tt);
+        const uint64_t d = f >= half ? f - half : half - f;
+        if (d > (hi >> 21) + 1u) {
+            r = (hi >> tt) + (f >= half ? 1u : 0u);
+            fast = 1;
         }
     }
-    if (t >= 0) {
-        r = (t >= 32 || q >= ((uint64_t)1 << 31)) ? ((uint64_t)1 << 31) : q << t;
-    } else if (t <= -55) {
-        r = 0;
-    } else {
-        r = (q + ((uint64_t)1 << (-t - 1))) >> -t;
+    if (!fast) {
+        if (hi == 0) {
+            q = lo; /* at most 32 bits: exact */
+            t = e;
+        } else {
+#if defined(__GNUC__) || defined(__clang__)
+            len = 96 - __builtin_clzll(hi); /* bit length of P */
+#else
+            uint64_t h = hi;
+            while (h != 0) {
+                h >>= 1;
+                ++len;
+            }
+            len += 32;
+#endif
+            if (len <= 53) {
+                q = (hi << 32) | lo;
+                t = e;
+            } else {
+                const int32_t s = len - 53; /* 1..32 */
+                uint64_t rem, half;
+                if (s == 32) {
+                    q = hi;
+                    rem = lo;
+                } else {
+                    q = (hi << (32 - s)) | (lo >> s);
+                    rem = lo & (((uint64_t)1 << s) - 1u);
+                }
+                half = (uint64_t)1 << (s - 1);
+                if (rem > half || (rem == half && (q & 1u) != 0)) {
+                    ++q;
+                }
+                t = e + s;
+            }
+        }
+        if (t >= 0) {
+            r = (t >= 32 || q >= ((uint64_t)1 << 31)) ? ((uint64_t)1 << 31) : q << t;
+        } else if (t <= -55) {
+            r = 0;
+        } else {
+            r = (q + ((uint64_t)1 << (-t - 1))) >> -t;
+        }
     }
     if (acc < 0) {
         return r >= ((uint64_t)1 << 31) ? INT32_MIN : -(int32_t)r;
     }
     return r >= 0x7FFFFFFFu ? INT32_MAX : (int32_t)r;
+}
+
+/* Per-channel form of mcu_fc_requantize with a 32-bit fast path (one UMLAL), same results.
+ * For a normal S = m * 2^e with t = -e - 53 in [0, 31] (S in about [2^-32, 1)), let
+ * m' = m >> 21 (32 bits) and W = |acc| * m' + 2^(t+31) (< 2^64), R = W >> (32 + t) and
+ * fr = the next 32 bits of W (W >> t truncated to 32 bits). With X = (RNE53(P) + 2^(T-1)) / 2^T,
+ * T = -e, the exact rounded magnitude is floor(X), and
+ *   X - W / 2^(t+32) = (P - |acc| * m' * 2^21) / 2^T + (RNE53(P) - P) / 2^T
+ * lies in [-h, |acc| * 2^(21-T) + h) with h <= P / 2^(53+T) < (R + 2) / 2^53; in units of 2^-32:
+ * |acc| * 2^(21-T) * 2^32 = |acc| / 2^t <= (|acc| >> t) + 1 and h * 2^32 < (R >> 20) + 1, and the
+ * truncation of fr adds less than 1. So with M = (|acc| >> t) + (R >> 20) + 3,
+ * M <= fr <= 2^32 - M gives floor(X) = R; otherwise (and for other S) mcu_fc_requantize runs. */
+typedef struct {
+    int64_t bits;
+    uint32_t m;   /* m >> 21 */
+    int32_t t;    /* -e - 53 */
+    uint32_t hlo; /* 2^(t+31), low and high words */
+    uint32_t hhi;
+    int32_t fast; /* t in [0, 31] and S normal */
+} mcu_fc_rq;
+
+MCU_INLINE void mcu_fc_rq_init(mcu_fc_rq *r, int64_t scale_bits)
+{
+    const uint64_t bits = (uint64_t)scale_bits;
+    const int32_t ef = (int32_t)((bits >> 52) & 0x7FFu);
+    const int32_t t = 1022 - ef;
+    r->bits = scale_bits;
+    r->m = (uint32_t)(((bits & 0xFFFFFFFFFFFFFull) | ((uint64_t)1 << 52)) >> 21);
+    r->fast = ef != 0 && t >= 0 && t <= 31;
+    r->t = r->fast ? t : 0;
+    r->hlo = r->t == 0 ? 0x80000000u : 0u;
+    r->hhi = r->t == 0 ? 0u : (uint32_t)1 << (r->t - 1);
+}
+
+MCU_INLINE int32_t mcu_fc_rq_apply(int32_t acc, const mcu_fc_rq *r)
+{
+    if (r->fast) {
+        const uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+        const uint64_t w = (uint64_t)a * r->m + (((uint64_t)r->hhi << 32) | r->hlo);
+        const uint32_t hi = (uint32_t)(w >> 32), lo = (uint32_t)w;
+        const int32_t t = r->t;
+        const uint32_t big = hi >> t;
+        const uint32_t fr = t != 0 ? (hi << (32 - t)) | (lo >> t) : lo;
+        const uint32_t margin = (a >> t) + (big >> 20) + 3u;
+        if (fr >= margin && fr <= 0u - margin) {
+            if (acc < 0) {
+                return big >= 0x80000000u ? INT32_MIN : -(int32_t)big;
+            }
+            return big >= 0x7FFFFFFFu ? INT32_MAX : (int32_t)big;
+        }
+    }
+    return mcu_fc_requantize(acc, r->bits);
 }
 
 /* clamp(r + output_offset, lo, hi) without int32 overflow. */
