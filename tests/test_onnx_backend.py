@@ -305,3 +305,20 @@ def test_int8_quantize_dequantize_match_onnxruntime(op: str, axis: int | None, o
     (got,) = McuaiBackend.prepare(model).run([x, scale, zp])
     assert got.dtype == want.dtype and got.shape == want.shape
     assert np.array_equal(got, want), (got.ravel()[:12], want.ravel()[:12])
+
+
+@pytest.mark.parametrize(
+    "name", ["test_convinteger_with_padding", "test_qlinearmatmul_2D_int8_float32"]
+)
+def test_run_node(node_cases: Path, name: str) -> None:
+    """``run_node`` (one node, output types from ONNX's shape inference or ``outputs_info``)
+    gives ONNX's expected outputs."""
+    model, sets = _load(node_cases / name)
+    node = model.graph.node[0]
+    inputs, expected = sets[0]
+    (y,) = McuaiBackend.run_node(node, inputs)
+    assert y.dtype == expected[0].dtype and np.array_equal(y, expected[0])
+    named = dict(zip([n for n in node.input if n], inputs, strict=True))
+    info = [(expected[0].dtype, expected[0].shape)]
+    (y2,) = McuaiBackend.run_node(node, named, outputs_info=info, opset_version=13)
+    assert np.array_equal(y2, expected[0])

@@ -8,7 +8,8 @@
 :func:`mcuai.api.optimize`, :func:`mcuai.codegen.generate.generate_code`), compiles it for the
 host (:func:`mcuai.targets.host.build`, cached by the hash of the sources) and runs it in this
 process (:class:`mcuai.targets.host.HostModel`), then returns the outputs in the model's own
-layout and declared element types. It exists to run ONNX's backend conformance tests (see
+layout and declared element types (``McuaiBackend.run_node(node, inputs)`` does the same for
+one node, as a one-node model). It exists to run ONNX's backend conformance tests (see
 ``tests/test_onnx_backend.py`` and ``docs/onnx.md``) against the code mcuai deploys.
 
 **Static weights.** mcuai deploys models whose weights, scales and zero points are constants
@@ -287,6 +288,47 @@ class McuaiBackend(Backend):
         onnx.checker.check_model(model)
         activations = kwargs.get("activations")
         return McuaiBackendRep(model, activations)
+
+    @classmethod
+    def run_node(
+        cls,
+        node: onnx.NodeProto,
+        inputs: Any,
+        device: str = "CPU",
+        outputs_info: Sequence[tuple[np.dtype[Any], tuple[int, ...]]] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, ...]:
+        """Run one node: it becomes a one-node model (default-domain opset ``opset_version``,
+        else the newest the frontend reads) whose inputs are typed by the given arrays and whose
+        outputs by ``outputs_info`` or ONNX's shape inference; then ``prepare(...).run``."""
+        super().run_node(node, inputs, device=device, outputs_info=outputs_info, **kwargs)
+        names = [n for n in node.input if n]
+        if isinstance(inputs, Mapping):
+            values = [_as_array(inputs[n]) for n in names]
+        else:
+            values = [_as_array(v) for v in inputs]
+        if len(values) != len(names):
+            raise UsageError(f"node '{node.name}' has {len(names)} inputs, got {len(values)}")
+        ins = [
+            helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+            for n, v in zip(names, values, strict=True)
+        ]
+        outs_names = [n for n in node.output if n]
+        if outputs_info is not None:
+            outs = [
+                helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(dt), shape)
+                for n, (dt, shape) in zip(outs_names, outputs_info, strict=True)
+            ]
+        else:
+            outs = [helper.make_empty_tensor_value_info(n) for n in outs_names]
+        opsets = [helper.make_opsetid("", int(kwargs.get("opset_version", FRONTEND_MAX_OPSET)))]
+        if node.domain not in ("", "ai.onnx"):
+            opsets.append(helper.make_opsetid(node.domain, 1))
+        graph = helper.make_graph([node], node.name or node.op_type, ins, outs)
+        model = helper.make_model(graph, opset_imports=opsets)
+        if outputs_info is None:
+            model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        return cls.prepare(model, device).run(values)
 
     @classmethod
     def supports_device(cls, device: str) -> bool:
