@@ -84,6 +84,17 @@ MCU_INLINE int32_t mcu_dsp_sxtab16_ror8(int32_t a, uint32_t x)
         (acc3) = __smlatt(x13_, w13_, (acc3));                                               \
     } while (0)
 
+/* acc[k] += x[k] * w[k] for the four int8 channels of the word x, the weights given already
+ * sign-extended: w02 = SXTB16(w), w13 = SXTB16(w ROR 8). */
+#define MCU_DSP_MAC4X(acc0, acc1, acc2, acc3, xw, w02, w13)                                \
+    do {                                                                                     \
+        const int32_t x02_ = mcu_dsp_sxtb16(xw), x13_ = mcu_dsp_sxtb16_ror8(xw);             \
+        (acc0) = __smlabb(x02_, (w02), (acc0));                                              \
+        (acc1) = __smlabb(x13_, (w13), (acc1));                                              \
+        (acc2) = __smlatt(x02_, (w02), (acc2));                                              \
+        (acc3) = __smlatt(x13_, (w13), (acc3));                                              \
+    } while (0)
+
 /* mcu_requantize for multiplier in [0, 2^31) (see the header comment). */
 MCU_INLINE int32_t mcu_dsp_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
@@ -108,9 +119,9 @@ MCU_INLINE int32_t mcu_dsp_requantize(int32_t x, int32_t multiplier, int32_t shi
 /* Requantization constants of one channel with shift <= -1 (see the header comment):
  * r = (high word of lo:hi + x*multiplier + s*(-2^31)) >> sh. */
 typedef struct {
-    int32_t multiplier;
     uint32_t lo;
     int32_t hi;
+    int32_t multiplier;
     int32_t sh;
 } mcu_dsp_rq;
 

@@ -55,6 +55,88 @@ MCU_INLINE void dw3x3_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int3
     }
 }
 
+/* What a run of inner pixels of one channel group needs, in one struct so that the run loop
+ * reads it through one pointer with constant offsets (LDRD pairs). */
+typedef struct {
+    int32_t wx[18];       /* per tap: SXTB16 and SXTB16 ROR 8 of the packed weight word */
+    int32_t bias[4];      /* folded bias */
+    mcu_dsp_rq rq[4];
+    int32_t ch, row;      /* input channel and row strides in bytes */
+    int32_t step;         /* input bytes between two output pixels (stride_w * ch) */
+    int32_t rowstep;      /* input bytes between two output rows (stride_h * row) */
+    int32_t orowstep;     /* output bytes between two output rows (out_w * ch) */
+    int32_t out_off;
+    uint32_t lo4, hi4;    /* clamp bounds, four equal bytes */
+    int32_t unfolded[4];  /* the model's bias (folded bias - input_offset * sum(w)) */
+    int32_t off2;         /* input_offset in both 16-bit halves */
+    int32_t in_h, in_w;
+    uint32_t pad4;        /* four zp_in bytes: what a padding tap reads */
+} dw3x3_run_ctx;
+
+/* A rectangle of ny x nx inner pixels (whole window inside the image): x is the input at the
+ * top-left tap of the first pixel (channel c), o its output (channel c). Requires all four
+ * shifts of the group negative. */
+__attribute__((noinline)) static void dw3x3_rect(const dw3x3_run_ctx *k, const int8_t *x,
+                                                 int8_t *o, int32_t ny, int32_t nx)
+{
+    const int32_t ch = k->ch;
+    for (; ny > 0; --ny, x += k->rowstep, o += k->orowstep) {
+        const int8_t *xp = x;
+        int8_t *op = o;
+        int32_t n;
+        for (n = nx; n > 0; --n, xp += k->step, op += ch) {
+            const int8_t *xr = xp;
+            int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3];
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[0], k->wx[1]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[2], k->wx[3]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[4], k->wx[5]);
+            xr += k->row;
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[6], k->wx[7]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[8], k->wx[9]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[10], k->wx[11]);
+            xr += k->row;
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[12], k->wx[13]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[14], k->wx[15]);
+            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[16], k->wx[17]);
+            mcu_dsp_store4(op, mcu_dsp_rq_apply(a0, &k->rq[0]) + k->out_off,
+                           mcu_dsp_rq_apply(a1, &k->rq[1]) + k->out_off,
+                           mcu_dsp_rq_apply(a2, &k->rq[2]) + k->out_off,
+                           mcu_dsp_rq_apply(a3, &k->rq[3]) + k->out_off, k->lo4, k->hi4);
+        }
+    }
+}
+
+/* One border pixel (window partly outside the image) of a channel group, from the folded
+ * bias: the nine taps unrolled, each reading its input word when the tap is inside the image
+ * and the word of four zp_in bytes otherwise (as the portable path); xc is the image at
+ * channel c. Requires all four shifts of the group negative. */
+MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *xc, int32_t y0, int32_t x0,
+                             int8_t *o, uint32_t m)
+{
+    const int32_t ch = k->ch, row = k->row;
+    const int32_t base = y0 * row + x0 * ch;
+    int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3];
+#define DW3X3_TAP(t, toff)                                                                      \
+    do {                                                                                        \
+        const uint32_t xw_ = (m >> (t)) & 1u ? mcu_dsp_ld4(xc + (base + (toff))) : k->pad4;     \
+        MCU_DSP_MAC4X(a0, a1, a2, a3, xw_, k->wx[2 * (t)], k->wx[2 * (t) + 1]);                 \
+    } while (0)
+    DW3X3_TAP(0, 0);
+    DW3X3_TAP(1, ch);
+    DW3X3_TAP(2, 2 * ch);
+    DW3X3_TAP(3, row);
+    DW3X3_TAP(4, row + ch);
+    DW3X3_TAP(5, row + 2 * ch);
+    DW3X3_TAP(6, 2 * row);
+    DW3X3_TAP(7, 2 * row + ch);
+    DW3X3_TAP(8, 2 * row + 2 * ch);
+#undef DW3X3_TAP
+    mcu_dsp_store4(o, mcu_dsp_rq_apply(a0, &k->rq[0]) + k->out_off,
+                   mcu_dsp_rq_apply(a1, &k->rq[1]) + k->out_off,
+                   mcu_dsp_rq_apply(a2, &k->rq[2]) + k->out_off,
+                   mcu_dsp_rq_apply(a3, &k->rq[3]) + k->out_off, k->lo4, k->hi4);
+}
+
 /* DSP path (channel multiplier 1), channel groups outermost: the requantization constants of
  * four channels are prepared once per group (mcu_dsp_rq). Inner pixels read each tap as one
  * unaligned word of input (four channels) and one of weights (constant offsets in the packed
@@ -81,6 +163,9 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
     const int32_t ox_lo = (pw + sw - 1) / sw;
     const int32_t ox_hi = in_w - 3 + pw >= 0 ? (in_w - 3 + pw) / sw + 1 : 0; /* exclusive */
     const int32_t ox_end = ox_hi < out_w ? ox_hi : out_w;
+    const int32_t oy_lo = (ph + sh - 1) / sh;
+    const int32_t oy_hi = in_h - 3 + ph >= 0 ? (in_h - 3 + ph) / sh + 1 : 0; /* exclusive */
+    const int32_t oy_end = oy_hi < out_h ? oy_hi : out_h;
     int32_t b, oy, ox, c, ky, kx, j;
 
     for (b = 0; b < out_dims->n; ++b) {
@@ -90,12 +175,30 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
             const int8_t *w = filter + 9 * c;
             const int32_t b0 = bias[c], b1 = bias[c + 1], b2 = bias[c + 2], b3 = bias[c + 3];
             int32_t u[4];
-            mcu_dsp_rq rq[4];
+            dw3x3_run_ctx kc;
+            int32_t *wx = kc.wx;
+            mcu_dsp_rq *rq = kc.rq;
             int8_t *o = out_b + c;
             const int fast = mcu_dsp_rq_init(&rq[0], q->multiplier[c], q->shift[c])
                              & mcu_dsp_rq_init(&rq[1], q->multiplier[c + 1], q->shift[c + 1])
                              & mcu_dsp_rq_init(&rq[2], q->multiplier[c + 2], q->shift[c + 2])
                              & mcu_dsp_rq_init(&rq[3], q->multiplier[c + 3], q->shift[c + 3]);
+            kc.bias[0] = b0;
+            kc.bias[1] = b1;
+            kc.bias[2] = b2;
+            kc.bias[3] = b3;
+            kc.ch = ch;
+            kc.row = (int32_t)row;
+            kc.step = (int32_t)step;
+            kc.rowstep = sh * (int32_t)row;
+            kc.orowstep = out_w * ch;
+            kc.out_off = out_off;
+            kc.lo4 = (uint32_t)(uint8_t)(int8_t)lo * 0x01010101u;
+            kc.hi4 = (uint32_t)(uint8_t)(int8_t)hi * 0x01010101u;
+            for (j = 0; j < 9; ++j) {
+                wx[2 * j] = mcu_dsp_sxtb16(mcu_dsp_ld4(w + 4 * j));
+                wx[2 * j + 1] = mcu_dsp_sxtb16_ror8(mcu_dsp_ld4(w + 4 * j));
+            }
             for (j = 0; j < 4; ++j) {
                 uint32_t sum = 0;
                 int32_t k;
@@ -103,6 +206,44 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                     sum += (uint32_t)(int32_t)w[4 * k + j];
                 }
                 u[j] = (int32_t)((uint32_t)bias[c + j] - (uint32_t)in_off * sum);
+                kc.unfolded[j] = u[j];
+            }
+            kc.off2 = off2;
+            kc.pad4 = (uint32_t)(uint8_t)(int8_t)pad_value * 0x01010101u;
+            kc.in_h = in_h;
+            kc.in_w = in_w;
+            if (fast) {
+                if (oy_lo < oy_end && ox_lo < ox_end) {
+                    dw3x3_rect(&kc,
+                               in_b + (size_t)(oy_lo * sh - ph) * row
+                                   + (size_t)(ox_lo * sw - pw) * (size_t)ch + c,
+                               o + ((size_t)oy_lo * (size_t)out_w + (size_t)ox_lo) * (size_t)ch,
+                               oy_end - oy_lo, ox_end - ox_lo);
+                }
+                for (oy = 0; oy < out_h; ++oy) {
+                    const int row_inner = oy >= oy_lo && oy < oy_end;
+                    const int32_t y0 = oy * sh - ph;
+                    /* taps inside the image: bit 3*ky + kx */
+                    const uint32_t rows = (y0 >= 0 && y0 < in_h ? 7u : 0u)
+                                          | (y0 + 1 >= 0 && y0 + 1 < in_h ? 0x38u : 0u)
+                                          | (y0 + 2 >= 0 && y0 + 2 < in_h ? 0x1c0u : 0u);
+                    for (ox = 0; ox < out_w; ++ox) {
+                        int32_t x0;
+                        uint32_t cols;
+                        if (row_inner && ox >= ox_lo && ox < ox_end) {
+                            ox = ox_end - 1;
+                            continue;
+                        }
+                        x0 = ox * sw - pw;
+                        cols = (x0 >= 0 && x0 < in_w ? 0x49u : 0u)
+                               | (x0 + 1 >= 0 && x0 + 1 < in_w ? 0x92u : 0u)
+                               | (x0 + 2 >= 0 && x0 + 2 < in_w ? 0x124u : 0u);
+                        dw3x3_border(&kc, in_b + c, y0, x0,
+                                     o + ((size_t)oy * (size_t)out_w + (size_t)ox) * (size_t)ch,
+                                     rows & cols);
+                    }
+                }
+                continue;
             }
             for (oy = 0; oy < out_h; ++oy) {
                 const int32_t y0 = oy * sh - ph;
@@ -118,22 +259,19 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                         for (; ox < ox_end; ++ox, x += step, o += ch) {
                             const int8_t *xr = x;
                             int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), mcu_dsp_ld4(w + 4));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
-                                         mcu_dsp_ld4(w + 8));
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[0], wx[1]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[2], wx[3]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[4], wx[5]);
                             xr += row;
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w + 12));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch),
-                                         mcu_dsp_ld4(w + 16));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
-                                         mcu_dsp_ld4(w + 20));
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[6], wx[7]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[8], wx[9]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[10],
+                                          wx[11]);
                             xr += row;
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr), mcu_dsp_ld4(w + 24));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch),
-                                         mcu_dsp_ld4(w + 28));
-                            MCU_DSP_MAC4(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch),
-                                         mcu_dsp_ld4(w + 32));
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[12], wx[13]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[14], wx[15]);
+                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[16],
+                                          wx[17]);
                             dw3x3_store4(o, a0, a1, a2, a3, rq, fast, q, c, out_off, lo, hi);
                         }
                     } else {
@@ -146,11 +284,10 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                             const int8_t *xr = in_b + (size_t)(y0 + ky) * row + c;
                             for (kx = kx0; kx < kx1; ++kx) {
                                 const uint32_t xw = mcu_dsp_ld4(xr + (size_t)(x0 + kx) * (size_t)ch);
-                                const uint32_t ww = mcu_dsp_ld4(w + 12 * ky + 4 * kx);
                                 const int32_t x02 = mcu_dsp_sxtab16(off2, xw);
                                 const int32_t x13 = mcu_dsp_sxtab16_ror8(off2, xw);
-                                const int32_t w02 = mcu_dsp_sxtb16(ww);
-                                const int32_t w13 = mcu_dsp_sxtb16_ror8(ww);
+                                const int32_t w02 = wx[6 * ky + 2 * kx];
+                                const int32_t w13 = wx[6 * ky + 2 * kx + 1];
                                 a0 = __smlabb(x02, w02, a0);
                                 a1 = __smlabb(x13, w13, a1);
                                 a2 = __smlatt(x02, w02, a2);
