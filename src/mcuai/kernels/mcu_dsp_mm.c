@@ -243,9 +243,11 @@ void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
     acc[1] = a[1];
 }
 
-void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
-                      int32_t cout, const int32_t *bias, const mcu_conv_params *p,
-                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1)
+/* mcu_mm_conv_rows for a constant ncols (inlined twice, so the ncols tests fold away). */
+MCU_INLINE void mcu_mm_rows_n(const int32_t *cols, const int32_t ncols, const int8_t *filter,
+                              int32_t k, int32_t cout, const int32_t *bias,
+                              const mcu_conv_params *p, const mcu_quant_pc *q, int8_t *y0,
+                              int8_t *y1)
 {
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t groups = k >> 2, tail = k & 3;
@@ -298,6 +300,17 @@ void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, 
                 y1[o1] = mcu_mm_out(acc[3], m1, s1, off, lo, hi);
             }
         }
+    }
+}
+
+void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
+                      int32_t cout, const int32_t *bias, const mcu_conv_params *p,
+                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1)
+{
+    if (ncols == 2) {
+        mcu_mm_rows_n(cols, 2, filter, k, cout, bias, p, q, y0, y1);
+    } else {
+        mcu_mm_rows_n(cols, 1, filter, k, cout, bias, p, q, y0, y1);
     }
 }
 #else
