@@ -107,10 +107,12 @@ class G:
         return m
 
 
-def _validate(tmp_path: Path, m: onnx.ModelProto, name: str, **kw: object) -> ValidationReport:
+def _validate(
+    tmp_path: Path, m: onnx.ModelProto, name: str, batches: int = 4, **kw: object
+) -> ValidationReport:
     path = tmp_path / f"{name}.onnx"
     onnx.save(m, path)
-    return validate_model(path, batches=4, seed=3, progress=False, **kw)  # type: ignore[arg-type]
+    return validate_model(path, batches=batches, seed=3, progress=False, **kw)  # type: ignore[arg-type]
 
 
 def _assert_exact(rep: ValidationReport) -> None:
@@ -553,3 +555,51 @@ def test_qdq_hard_activations_bit_exact(
     out = g.dq(g.q(y, "yq", 0.0219, -60), "y", 0.0219, -60)
     m = g.model({"x": [1, 16, 16]}, [out], opset=14)
     _assert_exact(_validate(tmp_path, m, op, vi=_all_codes(tmp_path, [16, 16], 0.043, -3)))
+
+
+@pytest.mark.parametrize(
+    ("size", "stride", "c_in"), [(16, 1, 32), (16, 2, 32), (12, 1, 64), (9, 1, 8)]
+)
+def test_unfused_float_conv_bit_exact(
+    tmp_path: Path, require_cc: str, size: int, stride: int, c_in: int
+) -> None:
+    """A Conv whose input DQ is also a graph output: ORT runs DQ, its float Conv (im2col +
+    SGEMM, reduction blocks that depend on the output size) and Q; so must the C code. The
+    output scale keeps most values unsaturated and 40 samples give ~10^5 outputs, so that a
+    wrong summation order (last-bit float differences) shows as a 1 LSB flip."""
+    g = G()
+    x = g.qdq("x", "xd", 0.031, -7)
+    w = g.weights("w", (24, c_in, 3, 3), per_channel=True)
+    b = g.bias("b", 24, 0.031, "w_ws")
+    y = g.node("Conv", [x, w, b], "conv", pads=[1, 1, 1, 1], strides=[stride, stride])
+    out = g.dq(g.q(y, "yq", 0.4, 3), "y", 0.4, 3)
+    m = g.model({"x": [1, c_in, size, size]}, [out, "xd"])
+    assert ort_float_nodes(m) == {"conv"}
+    _assert_exact(_validate(tmp_path, m, "fconv", batches=40))
+
+
+@pytest.mark.parametrize(("size", "stride"), [(16, 2), (16, 1)])
+def test_unfused_float_conv_summation_order(
+    tmp_path: Path, require_cc: str, size: int, stride: int
+) -> None:
+    """Sensitive to the float summation order: positive weights on the first half of the input
+    channels and negative ones on the second, positive inputs, so partial sums are ~30x the
+    result and a fine output scale turns their last-bit differences into LSB flips (the
+    reduction blocks of 128 or 256 depend on the output size, see sgemm_stride_k)."""
+    g = G()
+    c_in, c_out = 32, 16
+    x = g.qdq("x", "xd", 0.031, -128)
+    mag = g.rng.integers(40, 127, (c_out, 1, 3, 3))
+    sign = np.where(np.arange(c_in) < c_in // 2, 1, -1).reshape(1, c_in, 1, 1)
+    wq = (mag * sign).astype(np.int8)
+    ws = np.full(c_out, 0.01, np.float32)
+    ins = [g.const("w_wq", wq), g.const("w_ws", ws), g.const("w_wz", np.zeros(c_out, np.int8))]
+    w = g.node("DequantizeLinear", ins, "w", axis=0)
+    y = g.node("Conv", [x, w], "conv", pads=[1, 1, 1, 1], strides=[stride, stride])
+    out = g.dq(g.q(y, "yq", 0.02, 0), "y", 0.02, 0)
+    m = g.model({"x": [1, c_in, size, size]}, [out, "xd"])
+    assert ort_float_nodes(m) == {"conv"}
+    vi = tmp_path / "pos.npz"
+    q = g.rng.integers(-40, 128, (8, 1, c_in, size, size))
+    np.savez(vi, x=((q + 128) * np.float32(0.031)).astype(np.float32))
+    _assert_exact(_validate(tmp_path, m, "fconv_order", batches=8, vi=vi))

@@ -209,6 +209,9 @@ def _lower_conv(node: Node, depthwise: bool) -> list[Call] | None:
     scales, w_off = _weights(node, w, cout)
     assert w.data is not None
     bias_values(node, b, cout, (DType.INT32,))  # checks: constant int32 bias of cout values
+    groups = 1 if depthwise else x.shape[-1] // w.shape[-1]
+    if node.numerics == ORT_FLOAT_NUMERICS and not depthwise and groups == 1:
+        return _lower_conv_float(node, scales)
     m = conv_scales(scale_of(node, x), scales, scale_of(node, y))
     mult = node.attrs.multiplier if depthwise else 1
     if depthwise and mult * x.shape[-1] != cout:
@@ -226,6 +229,68 @@ def _lower_conv(node: Node, depthwise: bool) -> list[Call] | None:
         TensorRef(y, out=True),
     ]
     return [Call(kernel, (kernel, _REQ), args, comment="ONNX Runtime float requantization")]
+
+
+def sgemm_stride_k(n: int, k: int) -> int:
+    """MLAS ``MlasSgemmOperation``'s reduction block for an ``M x N x K`` GEMM: start from
+    StrideN = StrideK = 128; when ``N >= K`` halve StrideK (doubling StrideN) while
+    ``StrideK / 2 >= K``; otherwise double StrideK (halving StrideN) while ``StrideN > 16`` and
+    ``StrideN / 2 >= N``. Checked against ORT 1.32's float Conv bit for bit."""
+    sn, sk = 128, 128
+    if n >= k:
+        while sk // 2 >= k:
+            sn, sk = sn * 2, sk // 2
+    else:
+        while sn > 16 and sn // 2 >= n:
+            sn, sk = sn // 2, sk * 2
+    return sk
+
+
+def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
+    """A DQ -> Conv -> Q group ORT leaves in float: ``mcu_conv2d_ort_float_s8`` reproduces
+    MLAS's float convolution (im2col order, K blocks of 128 summed with FMA, then the bias)."""
+    x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
+    assert w.data is not None
+    if w.quant is not None and not w.quant.symmetric:
+        raise unsupported(node, "float convolution with non-zero weight zero points")
+    bias: Value = Raw("NULL")
+    if b is not None:
+        if b.data is None:
+            raise unsupported(node, "the bias must be a constant")
+        cout = y.shape[-1]
+        if b.quant is not None:
+            sb = b.quant.scale.reshape(-1).astype(np.float32)
+            zb = b.quant.zero_point.reshape(-1).astype(np.int64)
+        else:  # the scale ONNX Runtime's quantizer gives the bias
+            sb = (f32(scale_of(node, x)) * w_scales).astype(np.float32)
+            zb = np.zeros(1, np.int64)
+        q = (b.data.reshape(-1).astype(np.int64) - zb).astype(np.float32)
+        bf = (q * np.broadcast_to(sb, (cout,))).astype(np.float32)
+        bias = CArray("bias_f32", bf, "DequantizeLinear(bias), float32")
+    quant = Struct(
+        "mcu_conv_ort_float_quant",
+        [
+            ("input_scale", float(f32(scale_of(node, x)))),
+            ("output_scale", float(f32(scale_of(node, y)))),
+            ("weight_scale", CArray("weight_scale", w_scales, "DequantizeLinear(weights) scale")),
+            ("weight_scale_step", 1 if w_scales.size > 1 else 0),
+            ("bias", bias),
+            ("stride_k", sgemm_stride_k(y.shape[1] * y.shape[2], int(np.prod(w.shape[1:])))),
+        ],
+    )
+    args: list[Value] = [
+        _conv_params(node, x, y, 1),
+        quant,
+        dims4(x),
+        TensorRef(x),
+        dims4(w),
+        CArray("weights", w.data.reshape(-1)),
+        dims4(y),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_conv2d_ort_float_s8"
+    comment = "ORT leaves this group in float: DQ, MLAS float Conv, Q"
+    return [Call(kernel, (kernel, _REQ), args, comment=comment)]
 
 
 def _lower_fc(node: Node) -> list[Call] | None:
