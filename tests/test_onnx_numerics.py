@@ -368,12 +368,13 @@ QDQ_CORPUS = [
 
 @pytest.mark.parametrize("rel", QDQ_CORPUS)
 def test_corpus_qdq_bit_exact(require_cc: str, rel: str) -> None:
-    """Every integer layer of the MLPerf Tiny QDQ models equals ONNX Runtime's on 10 random
-    inputs (the float softmax after the last DequantizeLinear is compared, not required
-    exact)."""
+    """Every layer of the MLPerf Tiny QDQ models, and every output (the float softmax after
+    the last DequantizeLinear included), equals ONNX Runtime's on 10 random inputs."""
     path = corpus_model(rel)
     rep = validate_model(path, batches=10, seed=0, per_layer=True, progress=False)
     assert rep.bit_exact is not False
+    outs = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
+    assert outs and all(v == 1.0 for v in outs), outs
     assert rep.layers is not None
     inexact = [
         (la.origin, la.metrics.max_lsb)
@@ -603,3 +604,17 @@ def test_unfused_float_conv_summation_order(
     q = g.rng.integers(-40, 128, (8, 1, c_in, size, size))
     np.savez(vi, x=((q + 128) * np.float32(0.031)).astype(np.float32))
     _assert_exact(_validate(tmp_path, m, "fconv_order", batches=8, vi=vi))
+
+
+@pytest.mark.parametrize("depth", [2, 10, 24, 100])
+def test_float_softmax_bit_exact(tmp_path: Path, require_cc: str, depth: int) -> None:
+    """ORT's float Softmax (MLAS: FMA exp approximation, two 8-lane accumulators, reciprocal),
+    e.g. after a model's last DequantizeLinear: every float output identical."""
+    g = G()
+    y = g.node("Softmax", ["x"], "softmax", axis=-1)
+    m = g.model({"x": [5, depth]}, [y])
+    vi = tmp_path / "x.npz"
+    np.savez(vi, x=(g.rng.normal(size=(6, 5, depth)) * 4).astype(np.float32))
+    rep = _validate(tmp_path, m, "fsoftmax", vi=vi, batches=6)
+    vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
+    assert vals == [1.0], vals

@@ -18,9 +18,9 @@ def lower_node(node: Node) -> list[Call]:
     kernels for ONNX nodes whose ORT arithmetic differs from TFLite's (:mod:`mcuai.lower.ort`),
     else the op's own ``lower`` (integer kernels, views, data movement, conversions)."""
     check_not_mixed(node)  # uint8 and int8 in one TFLite layer (passes/uint8_to_int8)
-    calls = lower_float(node)
+    calls = lower_ort(node)  # None unless ONNX Runtime's arithmetic needs its own kernel
     if calls is None:
-        calls = lower_ort(node)
+        calls = lower_float(node)
     return calls if calls is not None else get_op(node.op).lower(node)
 
 

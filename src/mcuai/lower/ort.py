@@ -632,6 +632,12 @@ def softmax_table(s_x: float, depth: int) -> np.ndarray:
 
 def _lower_softmax(node: Node) -> list[Call] | None:
     x, y = node.input(0), node.output
+    if x.dtype is DType.FLOAT32 and y.dtype is DType.FLOAT32 and node.attrs.beta == 1.0:
+        # ORT's float Softmax (MLAS, FMA exp, 2x8-lane sums): e.g. after the last DQ
+        depth = x.shape[-1] if x.shape else 1
+        args_f: list[Value] = [x.size // max(depth, 1), depth, TensorRef(x), TensorRef(y, out=True)]
+        kernel_f = "mcu_softmax_ort_f32"
+        return [Call(kernel_f, (kernel_f,), args_f, comment="ORT float Softmax (MLAS)")]
     if not _int8_io(node, x, y):
         return None
     if float(node.attrs.beta) != 1.0:
