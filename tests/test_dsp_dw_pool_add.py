@@ -1,10 +1,12 @@
-"""Cortex-M DSP-extension paths of depthwise convolution, pooling and ADD (issue #5, item 3).
+"""Cortex-M DSP-extension and Helium paths of depthwise convolution, pooling and ADD (issue #5,
+item 3).
 
-Each single-op model runs on the emulated Cortex-M4 (and a few on the M7/M33) twice: built as
-is (``__ARM_FEATURE_DSP`` selects the SXTB16/SMLAxx paths) and with ``-DMCU_PORTABLE`` (the
-portable C). Both must equal LiteRT's reference kernels (``BUILTIN_REF``) exactly, on seeded
-random inputs plus the extreme inputs (all -128, all 127). The two builds must differ in the
-kernels' code size, so a test cannot pass with the DSP path silently compiled out.
+Each single-op model runs on the emulated Cortex-M4 (some also on the M7/M33, and the M55 for
+the Helium paths) twice: built as is (``__ARM_FEATURE_DSP`` selects the SXTB16/SMLAxx paths,
+``__ARM_FEATURE_MVE`` the Helium ones) and with ``-DMCU_PORTABLE`` (the portable C). Both
+must equal LiteRT's reference kernels (``BUILTIN_REF``) exactly, on seeded random inputs plus
+the extreme inputs (all -128, all 127). The two builds must differ in the kernels' code size,
+so a test cannot pass with the fast path silently compiled out.
 
 Every model also returns its inputs through a RESHAPE (a view, no code): the inputs then stay
 live after the op, so the memory planner cannot put the op in place, which would select the
@@ -136,9 +138,11 @@ def check_dsp(
     ],
 )
 @pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_dw3x3(
     tmp_path: Path,
     arm_tools: None,
+    target: str,
     shape: tuple[int, int, int, int],
     stride: tuple[int, int],
     padding: int,
@@ -146,7 +150,7 @@ def test_dw3x3(
     per_channel: bool,
 ) -> None:
     m = dw_model(shape, (3, 3), stride=stride, padding=padding, act=act, per_channel=per_channel)
-    check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8")
+    check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8", target=target)
 
 
 @pytest.mark.parametrize("c", [1, 3, 4, 8, 11])
@@ -291,8 +295,9 @@ def test_dw_rounding_ties(tmp_path: Path, arm_tools: None) -> None:
             w_range=2,
             seed=4,
         )
-        (tmp_path / kernel).mkdir()
-        check_dsp(m, tmp_path / kernel, kernel, n=8)
+        for target in ("cortex-m4", "cortex-m55"):
+            (tmp_path / kernel / target).mkdir(parents=True)
+            check_dsp(m, tmp_path / kernel / target, kernel, target=target, n=8)
 
 
 def test_dw_multiplier_at_least_one_half(tmp_path: Path, arm_tools: None) -> None:
@@ -301,5 +306,6 @@ def test_dw_multiplier_at_least_one_half(tmp_path: Path, arm_tools: None) -> Non
         m = dw_model(
             (1, 6, 6, 8), k, per_channel=False, in_q=(0.5, 3), out_q=(0.01, -1), w_scale=0.03
         )
-        (tmp_path / kernel).mkdir()
-        check_dsp(m, tmp_path / kernel, kernel)
+        for target in ("cortex-m4", "cortex-m55"):
+            (tmp_path / kernel / target).mkdir(parents=True)
+            check_dsp(m, tmp_path / kernel / target, kernel, target=target)

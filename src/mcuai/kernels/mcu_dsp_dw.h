@@ -186,4 +186,26 @@ MCU_INLINE int8_t mcu_dsp_out(int32_t acc, int32_t multiplier, int32_t shift, in
 }
 #endif
 
+/* Helium (M-profile Vector Extension, Cortex-M55): four channels per int32x4 vector. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_PORTABLE)
+#define MCU_MVE_DW 1
+#include <arm_mve.h>
+
+/* mcu_requantize on four lanes, bit-exact: VSHL by max(shift, 0); VQRDMULH computes
+ * floor((a*b + 2^30) / 2^31) with the same saturation as SaturatingRoundingDoublingHighMul
+ * (equal to its nudge-and-truncate form, see the header comment); RoundingDivideByPOT
+ * (round half away) = VRSHL (round half up) applied to x - 1 for negative x when the shift is
+ * a right shift (the -1 added saturating: only INT32_MIN is affected and rounds the same). */
+MCU_INLINE int32x4_t mcu_mve_requantize(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t left = vmaxq_s32(shift, zero);
+    const int32x4_t right = vminq_s32(shift, zero);
+    int32x4_t h = vqrdmulhq_s32(vshlq_s32(x, left), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(h, right), 31);
+    h = vqaddq_s32(h, fixup);
+    return vrshlq_s32(h, right);
+}
+#endif
+
 #endif /* MCU_DSP_DW_H */

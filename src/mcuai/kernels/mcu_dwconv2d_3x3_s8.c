@@ -34,7 +34,110 @@
 #define MCU_DW3X3_TAP0(filter, o, c4) \
     ((o) < (c4) ? (filter) + 9 * ((o) & ~3) + ((o) & 3) : (filter) + 9 * (c4) + ((o) - (c4)))
 
-#if defined(MCU_DSP_DW)
+#if defined(MCU_MVE_DW)
+/* Accumulates the 3x3 window of one output pixel for channels c..c+3 (padding taps multiply
+ * zp_in); x_ok(t) tells whether tap t is inside the image. */
+#define DW3X3_MVE_WINDOW(LOAD_X, LOAD_W)                                                         \
+    do {                                                                                         \
+        for (ky = 0; ky < 3; ++ky) {                                                             \
+            const int32_t y = y0 + ky;                                                           \
+            for (kx = 0; kx < 3; ++kx) {                                                         \
+                const int32_t xx = x0 + kx;                                                      \
+                const int32x4_t xv = (y < 0 || y >= in_h || xx < 0 || xx >= in_w)               \
+                    ? padv                                                                       \
+                    : LOAD_X(in_b + (size_t)y * row + (size_t)xx * (size_t)ch + c);              \
+                acc = vaddq_s32(acc, vmulq_s32(xv, LOAD_W(3 * ky + kx)));                        \
+            }                                                                                    \
+        }                                                                                        \
+    } while (0)
+
+/* Helium path (channel multiplier 1), channel groups outermost: four channels per int32x4
+ * vector (VLDRB.S32 widening loads, VMUL + VADD: the same exact int32 sums as the portable
+ * path), inner pixels with the nine taps at constant offsets, border pixels multiplying zp_in
+ * for padding taps; the last C mod 4 channels in one tail-predicated group (VCTP);
+ * mcu_mve_requantize, clamp, VSTRB narrowing store. */
+static void dw3x3_mve(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
+                      const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t sh = p->stride.h, sw = p->stride.w, ph = p->padding.h, pw = p->padding.w;
+    const int32_t ch4 = ch & ~3, tail = ch - ch4;
+    const size_t row = (size_t)in_w * (size_t)ch;
+    const int32x4_t padv = vdupq_n_s32(-p->input_offset);
+    const int32x4_t offv = vdupq_n_s32(p->output_offset);
+    const int32x4_t lov = vdupq_n_s32(p->act_min), hiv = vdupq_n_s32(p->act_max);
+    int32_t b, oy, ox, c, ky, kx;
+    int32_t toff[9]; /* input byte offset of tap (ky, kx) from the window's top-left pixel */
+
+    for (ky = 0; ky < 3; ++ky) {
+        for (kx = 0; kx < 3; ++kx) {
+            toff[3 * ky + kx] = ky * (int32_t)row + kx * ch;
+        }
+    }
+    for (b = 0; b < out_dims->n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)ch;
+        for (c = 0; c < ch4; c += 4) {
+            const int8_t *w = filter + 9 * c;
+            const int32x4_t biasv = vldrwq_s32(bias + c);
+            const int32x4_t mv = vldrwq_s32(q->multiplier + c);
+            const int32x4_t sv = vldrwq_s32(q->shift + c);
+            int8_t *o = out_b + c;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * sh - ph;
+                const int rows_in = y0 >= 0 && y0 + 3 <= in_h;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * sw - pw;
+                    int32x4_t acc = biasv;
+                    if (rows_in && x0 >= 0 && x0 + 3 <= in_w) {
+                        const int8_t *x = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)ch + c;
+                        int32_t t;
+                        for (t = 0; t < 9; ++t) {
+                            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + toff[t]),
+                                                           vldrbq_s32(w + 4 * t)));
+                        }
+                    } else {
+#define DW3X3_LX(ptr) vldrbq_s32(ptr)
+#define DW3X3_LW(t) vldrbq_s32(w + 4 * (t))
+                        DW3X3_MVE_WINDOW(DW3X3_LX, DW3X3_LW);
+#undef DW3X3_LX
+#undef DW3X3_LW
+                    }
+                    acc = mcu_mve_requantize(acc, mv, sv);
+                    vstrbq_s32(o, vminq_s32(vmaxq_s32(vaddq_s32(acc, offv), lov), hiv));
+                }
+            }
+        }
+        if (tail > 0) {
+            const mve_pred16_t pr = vctp32q((uint32_t)tail);
+            const int8_t *w = filter + 9 * ch4;
+            const int32x4_t biasv = vldrwq_z_s32(bias + c, pr);
+            const int32x4_t mv = vldrwq_z_s32(q->multiplier + c, pr);
+            const int32x4_t sv = vldrwq_z_s32(q->shift + c, pr);
+            int8_t *o = out_b + c;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * sh - ph;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * sw - pw;
+                    int32x4_t acc = biasv;
+#define DW3X3_LX(ptr) vldrbq_z_s32(ptr, pr)
+#define DW3X3_LW(t) vldrbq_z_s32(w + tail * (t), pr)
+                    DW3X3_MVE_WINDOW(DW3X3_LX, DW3X3_LW);
+#undef DW3X3_LX
+#undef DW3X3_LW
+                    acc = mcu_mve_requantize(acc, mv, sv);
+                    vstrbq_p_s32(o, vminq_s32(vmaxq_s32(vaddq_s32(acc, offv), lov), hiv), pr);
+                }
+            }
+        }
+    }
+}
+#undef DW3X3_MVE_WINDOW
+#endif
+
+#if defined(MCU_DSP_DW) && !defined(MCU_MVE_DW)
 /* Requantizes the four accumulators of channels c..c+3 and stores them at o. */
 MCU_INLINE void dw3x3_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                              const mcu_dsp_rq *rq, int fast, const mcu_quant_pc *q, int32_t c,
@@ -341,7 +444,12 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     int32_t b, oy, ox, ic, m, ky, kx;
     (void)f_dims;
 
-#if defined(MCU_DSP_DW)
+#if defined(MCU_MVE_DW)
+    if (mult == 1) {
+        dw3x3_mve(p, q, in_dims, in, filter, bias, out_dims, out);
+        return;
+    }
+#elif defined(MCU_DSP_DW)
     if (mult == 1) {
         dw3x3_dsp(p, q, in_dims, in, filter, bias, out_dims, out);
         return;
