@@ -6,8 +6,8 @@
  *
  * Math: real = scale * (q - zp). Rule (MlasConv -> MlasSgemm on x86-64, checked bit for bit
  * against ORT 1.32's float Conv):
- *   x_f = (float)(in + input_offset) * s_x,  w_f = (float)(w + 0) * s_w[o]   (DequantizeLinear;
- *         padding taps are 0.0f)
+ *   x_f = (float)(in + input_offset) * s_x,  w_f = (float)(w + weight_offset[o]) * s_w[o]
+ *         (DequantizeLinear; padding taps are 0.0f)
  *   k runs over the im2col order (input channel, then kernel row, then kernel column);
  *   the reduction is cut into blocks of stride_k k (MlasSgemmOperation's StrideK: 128, doubled
  *   while the GEMM's N = output pixels is small against K, halved while K is small; computed at
@@ -41,6 +41,7 @@ void mcu_conv2d_ort_float_s8(const mcu_conv_params *p, const mcu_conv_ort_float_
                 for (o = 0; o < out_c; ++o) {
                     const int8_t *w_o = filter + (size_t)o * taps * in_c;
                     const float sw = q->weight_scale[o * q->weight_scale_step];
+                    const int32_t wo = q->weight_offset[o * q->weight_scale_step];
                     float sum = 0.0f;
                     float acc = 0.0f;
                     float v;
@@ -56,7 +57,8 @@ void mcu_conv2d_ort_float_s8(const mcu_conv_params *p, const mcu_conv_ort_float_
                                         + p->input_offset)
                                 * q->input_scale;
                             const float wf =
-                                (float)w_o[((size_t)ky * k_w + kx) * in_c + ci] * sw;
+                                (float)((int32_t)w_o[((size_t)ky * k_w + kx) * in_c + ci] + wo)
+                                * sw;
                             acc = fmaf(wf, xf, acc);
                         }
                         if ((k + 1) % q->stride_k == 0 || k + 1 == depth) {

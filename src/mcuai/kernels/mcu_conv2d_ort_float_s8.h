@@ -8,6 +8,7 @@ typedef struct {
     float output_scale;        /* s_y */
     const float *weight_scale; /* s_w[o * weight_scale_step] */
     int32_t weight_scale_step; /* 0: per tensor, 1: per channel */
+    const int32_t *weight_offset; /* -zp_w[o * weight_scale_step] */
     const float *bias;         /* DequantizeLinear(bias) in float32, or NULL */
     int32_t stride_k;          /* MLAS SGEMM reduction block (mcuai.lower.ort.sgemm_stride_k) */
 } mcu_conv_ort_float_quant;

@@ -250,9 +250,11 @@ def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
     """A DQ -> Conv -> Q group ORT leaves in float: ``mcu_conv2d_ort_float_s8`` reproduces
     MLAS's float convolution (im2col order, K blocks of 128 summed with FMA, then the bias)."""
     x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
-    assert w.data is not None
-    if w.quant is not None and not w.quant.symmetric:
-        raise unsupported(node, "float convolution with non-zero weight zero points")
+    assert w.data is not None and w.quant is not None
+    zps = w.quant.zero_point.reshape(-1).astype(np.int32)
+    if zps.size not in (1, w_scales.size):
+        raise unsupported(node, f"{zps.size} weight zero points for {w_scales.size} scales")
+    w_off = np.broadcast_to(-zps, (w_scales.size,)).astype(np.int32)
     bias: Value = Raw("NULL")
     if b is not None:
         if b.data is None:
@@ -274,6 +276,7 @@ def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
             ("output_scale", float(f32(scale_of(node, y)))),
             ("weight_scale", CArray("weight_scale", w_scales, "DequantizeLinear(weights) scale")),
             ("weight_scale_step", 1 if w_scales.size > 1 else 0),
+            ("weight_offset", CArray("weight_offset", w_off, "-zp_w")),
             ("bias", bias),
             ("stride_k", sgemm_stride_k(y.shape[1] * y.shape[2], int(np.prod(w.shape[1:])))),
         ],
