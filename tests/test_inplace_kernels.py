@@ -284,3 +284,58 @@ def test_corpus_overlaps_are_valid_plans(rel: str) -> None:
     layout = plan_memory(graph)
     assert layout.ties
     check_plan(layout.buffers, layout.plan)
+
+
+def concat_model(axis: int, reuse: bool = False) -> bytes:
+    """Two 1x1 convolutions of x (same output quantization) concatenated along ``axis``, then
+    a 1x1 convolution and a mean; with ``reuse`` the first branch is read again later."""
+    from helpers.tflite_builder import options
+
+    g = WindowNet(26)
+    x = g.input([1, 4, 4, 8])
+    a = g.conv(x, 8, k=(1, 1), q=(0.09, 1))
+    b = g.conv(x, 8, k=(1, 1), q=(0.09, 1))
+    shape = list(g.shapes[a])
+    shape[axis] *= 2
+    y = g._t(shape, (0.09, 1))
+    g.b.op("CONCATENATION", [a, b], [y], options("ConcatenationOptionsT", axis=axis))
+    c = g.conv(y, 4, k=(1, 1))
+    outs = [g.mean_hw(c)] + ([g.mean_hw(a, q=(0.03, 0))] if reuse else [])
+    return g.build([x], outs)
+
+
+def test_concat_by_slices(tmp_path: Path, require_cc: str) -> None:
+    """Along H (only the batch of 1 before it) each branch is one contiguous block of the
+    output: the convolutions write into it and the concat emits no code."""
+    path = tmp_path / "cat.tflite"
+    path.write_bytes(concat_model(1))
+    graph = optimize(load_model(path))
+    cat = next(n for n in graph.nodes if n.op == "concat")
+    assert cat.alias == 0
+    layout = plan_memory(graph)
+    y, (a, b) = cat.output, cat.inputs
+    assert a is not None and b is not None
+    base = layout.offset_of(y)
+    assert layout.offset_of(a) == base and layout.offset_of(b) == base + a.nbytes
+    code = generate(path, name="cat")
+    assert "mcu_copy(" not in code.files["cat.c"]
+    assert "concat" in [la["op"] for la in code.layers]
+    check_against_litert(concat_model(1), tmp_path, n=5, name="cat")
+    rep = validate_model(path, batches=2, seed=1, per_layer=True, progress=False)
+    assert rep.layers is not None and rep.first_divergence is None
+    assert all(row.metrics.bit_exact == 1.0 for row in rep.layers)
+
+
+@pytest.mark.parametrize(("axis", "reuse"), [(3, False), (1, True)])
+def test_concat_copies_when_slices_cannot_be_shared(
+    axis: int, reuse: bool, tmp_path: Path, require_cc: str
+) -> None:
+    """Along C the slices interleave; a branch read after the concat must keep its own
+    storage: the concat copies."""
+    model = concat_model(axis, reuse)
+    path = tmp_path / "cc.tflite"
+    path.write_bytes(model)
+    cat = next(n for n in optimize(load_model(path)).nodes if n.op == "concat")
+    assert cat.alias is None
+    assert "mcu_copy(" in generate(path, name="cc").files["cc.c"]
+    check_against_litert(model, tmp_path, n=3, name="cc")

@@ -222,7 +222,7 @@ class _Emitter:
                 f"tensor '{t.name}' shares storage with a model input kept outside the arena "
                 "and is written; keep inputs in the arena"
             )
-        off = self.layout.plan.offsets[gi]
+        off = self.layout.plan.offsets[gi] + self.layout.member_offset(t)
         return f"({cq}{ctype} *)({self.base(gi)} + {off})"
 
     def base(self, buffer_id: int) -> str:

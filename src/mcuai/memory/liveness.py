@@ -22,6 +22,11 @@ with and without the ties and keeps the smaller arena (ties are dropped on an eq
 memory pools, and when a side lives outside the arena: the kernels are correct with separate
 buffers too).
 
+A CONCATENATION whose producers write straight into their slices (``alias`` set on the concat
+node by :mod:`mcuai.passes.in_place`) joins every input into the output's group at the input's
+byte offset in the output (``StorageGroup.offsets``; ``MemoryLayout.offset_of`` adds it). Such
+*sliced* groups take part in no tie.
+
 With memory pools (:mod:`mcuai.memory.pools`) the buffers are spread over several regions and
 every offset is relative to the start of its buffer's pool.
 """
@@ -48,10 +53,17 @@ class StorageGroup:
     first: int = 0
     last: int = 0
     external: bool = False  # provided by the application (I/O outside the arena)
+    #: byte offset of a member inside the group (concatenation slices); absent: 0
+    offsets: dict[int, int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return max(t.nbytes for t in self.members)
+        return max(self.offsets.get(t.uid, 0) + t.nbytes for t in self.members)
+
+    @property
+    def sliced(self) -> bool:
+        """Some member lies at a non-zero offset (a concatenation written in place)."""
+        return any(self.offsets.values())
 
 
 @dataclass
@@ -87,7 +99,12 @@ class MemoryLayout:
     def offset_of(self, t: Tensor) -> int | None:
         """Offset of ``t`` (in its pool), or ``None`` when it lives outside the arena."""
         gi = self.tensor_group[t.uid]
-        return None if self.groups[gi].external else self.plan.offsets[gi]
+        g = self.groups[gi]
+        return None if g.external else self.plan.offsets[gi] + g.offsets.get(t.uid, 0)
+
+    def member_offset(self, t: Tensor) -> int:
+        """Offset of ``t`` inside its storage group (non-zero only for concatenation slices)."""
+        return self.groups[self.tensor_group[t.uid]].offsets.get(t.uid, 0)
 
     def pool_of_tensor(self, t: Tensor) -> int | None:
         gi = self.tensor_group[t.uid]
@@ -110,17 +127,29 @@ def storage_groups(
             pos[t.uid] = len(tensors)
             tensors.append(t)
     parent = list(range(len(tensors)))
+    rel = [0] * len(tensors)  # byte offset of a tensor from its parent
 
     def find(i: int) -> int:
+        path = []
         while parent[i] != i:
-            parent[i] = parent[parent[i]]
+            path.append(i)
             i = parent[i]
+        for j in reversed(path):  # compress: offsets become offsets from the root
+            if parent[j] != i:
+                rel[j] += rel[parent[j]]
+                parent[j] = i
         return i
 
-    def union(a: Tensor, b: Tensor) -> None:
-        ra, rb = find(pos[a.uid]), find(pos[b.uid])
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)  # the earlier tensor owns the storage
+    def union(a: Tensor, b: Tensor, d: int = 0) -> None:
+        """Join the groups of ``a`` and ``b``, ``b`` lying ``d`` bytes after ``a``."""
+        ia, ib = pos[a.uid], pos[b.uid]
+        ra, rb = find(ia), find(ib)
+        if ra == rb:
+            return
+        if ra < rb:  # the earlier tensor owns the storage
+            parent[rb], rel[rb] = ra, rel[ia] + d - rel[ib]
+        else:
+            parent[ra], rel[ra] = rb, rel[ib] - d - rel[ia]
 
     in_place = []
     for n in graph.nodes:
@@ -136,7 +165,14 @@ def storage_groups(
     for n in in_place:
         x, y = n.input(n.alias or 0), n.output
         if find(pos[x.uid]) not in ext_roots and find(pos[y.uid]) not in ext_roots:
-            union(x, y)
+            if n.op == "concat":  # every input is its slice of the output (passes/in_place)
+                start = 0
+                for part in n.inputs:
+                    assert part is not None
+                    union(y, part, start)
+                    start += part.nbytes
+            else:
+                union(x, y)
 
     groups: list[StorageGroup] = []
     index: dict[int, int] = {}
@@ -149,6 +185,13 @@ def storage_groups(
         gi = group_of_root[r]
         index[t.uid] = gi
         groups[gi].members.append(t)
+        if r != i and rel[i]:
+            groups[gi].offsets[t.uid] = rel[i]
+    for g in groups:  # the lowest member at offset 0
+        low = min(g.offsets.values(), default=0)
+        if low < 0:
+            moved = {t.uid: g.offsets.get(t.uid, 0) - low for t in g.members}
+            g.offsets = {u: o for u, o in moved.items() if o}
 
     last_step = max(len(graph.nodes) - 1, 0)
     birth: dict[int, int] = {}
@@ -180,7 +223,8 @@ def overlap_ties(
     for n in graph.nodes:
         if is_overlapping(n):
             gx, gy = index[n.input(n.alias or 0).uid], index[n.output.uid]
-            if gx != gy and not groups[gx].external and not groups[gy].external:
+            gs = (groups[gx], groups[gy])
+            if gx != gy and not any(g.external or g.sliced for g in gs):
                 d = (overlap_offset(n) + alignment - 1) // alignment * alignment
                 ties.append((gy, gx, d) if n.backward else (gx, gy, d))
     return ties

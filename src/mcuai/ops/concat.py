@@ -13,6 +13,9 @@ TFLite uint8 CONCATENATION (stored as int8 by ``passes/uint8_to_int8``) goes thr
 the others are rescaled in float32 (``round(u * (s_in * (1/s_out)) - zp_in * scale) + zp_out``,
 clamped), which is a 256-entry table per such input (:func:`mcuai.lower.uint8.concat_rescale_table`)
 applied by ``mcu_copy_lut_s8`` while copying into the output slice.
+
+No code at all when ``passes/in_place.py`` had the producers write straight into their slices
+(``alias`` set: contiguous slices, equal types and quantization).
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ class Concat(OpDef):
         return node.output.size
 
     def lower(self, node: Node) -> list[Call]:
+        if node.alias is not None:  # producers wrote into the slices (passes/in_place.py)
+            return []
         a: ConcatAttrs = node.attrs
         y = node.output
         xs = [t for t in node.inputs if t is not None]

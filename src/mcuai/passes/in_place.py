@@ -56,14 +56,24 @@ only when the emitted kernel is one of those. Layers writing a model output are 
 peaks worth the slower kernel are inside the network, and a single-layer model (the kernel
 tests) keeps its fast kernel.
 
-Not done: concatenation by writing producers into the slices of the output, split and strided
-slices as views (none of the benchmark models has them), average pooling in place.
+Concatenation by slices (first part of :func:`run`): a CONCATENATION (TFLite numerics,
+int8/int16, no fused activation) along an axis with only 1s before it (so every input is one
+contiguous block of the output) whose inputs are distinct tensors of the output's type and
+quantization (a raw copy, no rescaling), none a constant, a model input or output, each dead
+after the concat and starting at a multiple of 16 bytes in the output, and whose output is not
+a model output: ``alias = 0`` on the concat, every input joins the output's storage at its
+byte offset (:mod:`mcuai.memory.liveness`), so its producer writes straight into its slice and
+the concat emits no code. Those groups take no overlapping in-place layer.
+
+Not done: split and strided slices as views (none of the benchmark models has them, and
+``Node.alias`` names one output), average pooling in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mcuai.ir.dtypes import DType
 from mcuai.ir.graph import Graph
 from mcuai.ir.node import Node
 from mcuai.ir.tensor import Tensor
@@ -73,6 +83,7 @@ from mcuai.memory.liveness import overlap_ties, plan_memory, storage_groups
 from mcuai.memory.overlap import OVERLAP_KERNELS, WINDOW_OPS, is_overlapping, overlap_offset
 from mcuai.memory.planner import Buffer
 from mcuai.ops import get_op
+from mcuai.ops._common import Activation
 
 #: Kernels documented safe with ``out`` sharing storage with an input of the output's size:
 #: ``"any"`` operand, or only the ``"first"`` (data) operand.
@@ -135,7 +146,10 @@ def confirm(node: Node, calls: list[Call]) -> None:
     alias = node.alias
     if alias is None or get_op(node.op).is_view:
         return
-    if is_overlapping(node):
+    if node.op == "concat":
+        if calls:  # the slices need a kernel that writes them into place: keep the copy
+            node.alias = None
+    elif is_overlapping(node):
         if len(calls) != 1 or calls[0].kernel not in OVERLAP_KERNELS:
             node.alias = None
     elif alias not in _allowed(node, calls):
@@ -178,6 +192,7 @@ class _Storage:
         self.last_read: dict[int, int] = {}
         self.is_output: dict[int, bool] = {}
         self.is_input: dict[int, bool] = {}
+        self._concats = [n for n in graph.nodes if n.op == "concat"]
         for t in graph.inputs:
             self._add(t)
             self.is_input[t.uid] = True
@@ -193,7 +208,9 @@ class _Storage:
                 self._add(t)
         for n in graph.nodes:
             if n.alias is not None:
-                self.union(n.input(n.alias), n.output)
+                for x in n.inputs if n.op == "concat" else [n.input(n.alias)]:
+                    assert x is not None
+                    self.union(x, n.output)
 
     def _add(self, t: Tensor) -> None:
         if t.uid not in self.parent:
@@ -218,6 +235,11 @@ class _Storage:
         self.is_output[ra] = self.is_output[ra] or self.is_output[rb]
         self.is_input[ra] = self.is_input[ra] or self.is_input[rb]
 
+    @property
+    def sliced(self) -> set[int]:
+        """Roots of groups holding a concatenation written by its producers."""
+        return {self.find(n.output) for n in self._concats if n.alias is not None}
+
     def dead_after(self, t: Tensor, step: int) -> bool:
         r = self.find(t)
         return self.last_read[r] <= step and not self.is_output[r]
@@ -225,6 +247,7 @@ class _Storage:
 
 def run(graph: Graph) -> Graph:
     store = _Storage(graph)
+    _concat_slices(graph, store)
     for i, n in enumerate(graph.nodes):
         ks = [k for k in candidates(n) if store.dead_after(n.input(k), i)]
         if not ks:
@@ -236,6 +259,52 @@ def run(graph: Graph) -> Graph:
     return graph
 
 
+def _concat_slices(graph: Graph, store: _Storage) -> None:
+    """Let the producers of a CONCATENATION write straight into their slices of its output
+    (module docstring): ``alias = 0`` on the concat node, which then emits no code."""
+    outputs = {t.uid for t in graph.outputs}
+    for i, n in enumerate(graph.nodes):
+        if n.op != "concat" or n.alias is not None or n.numerics != "tflite":
+            continue
+        y, xs = n.output, n.inputs
+        a = n.attrs
+        if (
+            len(n.outputs) != 1
+            or y.uid in outputs
+            or y.dtype not in (DType.INT8, DType.INT16)
+            or a.act is not Activation.NONE
+            or any(d != 1 for d in y.shape[: a.axis])
+        ):
+            continue
+        roots = {store.find(y)}
+        start, ok = 0, True
+        for x in xs:
+            if x is None or x.is_const or x.dtype is not y.dtype:
+                ok = False
+                break
+            r = store.find(x)
+            same_q = (x.quant is None and y.quant is None) or (
+                x.quant is not None and x.quant.same_as(y.quant)
+            )
+            if (
+                not same_q
+                or r in roots
+                or store.is_input[r]
+                or store.is_output[r]
+                or not store.dead_after(x, i)
+                or start % 16
+            ):
+                ok = False
+                break
+            roots.add(r)
+            start += x.nbytes
+        if ok and xs:
+            n.alias = 0
+            for x in xs:
+                assert x is not None
+                store.union(x, y)
+
+
 def _overlap_candidate(node: Node, step: int, store: _Storage) -> bool:
     """Could ``node`` run as an overlapping in-place layer (module docstring)?"""
     if node.alias is not None or len(node.outputs) != 1 or not node.inputs:
@@ -244,6 +313,8 @@ def _overlap_candidate(node: Node, step: int, store: _Storage) -> bool:
     if x is None or x.is_const or not store.dead_after(x, step) or x.nbytes == 0:
         return False
     if store.is_output[store.find(node.output)]:
+        return False
+    if store.find(x) in store.sliced or store.find(node.output) in store.sliced:
         return False
     if node.op not in WINDOW_OPS and not (
         node.op == "quantize" and x.dtype.itemsize > node.output.dtype.itemsize
