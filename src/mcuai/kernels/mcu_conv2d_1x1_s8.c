@@ -42,20 +42,21 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
 #if defined(MCU_DSP_MM)
     {
         int32_t *cols = (int32_t *)scratch;
+        const int32_t neg = mcu_mm_neg_shifts(q->shift, cout);
         mcu_mm_col col;
         for (px = 0; px + 1 < pixels; px += 2) {
             const int8_t *x0 = in + (size_t)px * cin;
             int8_t *y0 = out + (size_t)px * cout;
             int8_t *y1 = y0 + cout;
             mcu_mm_cols2(cols, x0, x0 + cin, cin);
-            mcu_mm_conv_rows(cols, 2, filter, cin, cout, bias, p, q, y0, y1);
+            mcu_mm_conv_rows(cols, 2, filter, cin, cout, bias, p, q, y0, y1, neg);
         }
         if (px < pixels) {
             int8_t *y0 = out + (size_t)px * cout;
             mcu_mm_col_init(&col, cols, 1, 0);
             mcu_mm_col_push(&col, in + (size_t)px * cin, cin, 0);
             mcu_mm_col_end(&col, cols, 1, 0, cin);
-            mcu_mm_conv_rows(cols, 1, filter, cin, cout, bias, p, q, y0, y0);
+            mcu_mm_conv_rows(cols, 1, filter, cin, cout, bias, p, q, y0, y0, neg);
         }
         return;
     }

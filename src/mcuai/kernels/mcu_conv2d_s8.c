@@ -108,6 +108,7 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         const int32_t k = k_h * k_w * k_c;
         const int32_t pixels = out_dims->n * out_h * out_w;
         int32_t *cols = (int32_t *)scratch;
+        const int32_t neg = mcu_mm_neg_shifts(q->shift, out_c);
         int32_t px;
         for (px = 0; px < pixels; px += 2) {
             const int32_t two = px + 1 < pixels;
@@ -117,7 +118,7 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             if (two) {
                 mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims);
             }
-            mcu_mm_conv_rows(cols, 1 + two, filter, k, out_c, bias, p, q, y0, y1);
+            mcu_mm_conv_rows(cols, 1 + two, filter, k, out_c, bias, p, q, y0, y1, neg);
         }
         return;
     }

@@ -243,6 +243,129 @@ void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
     acc[1] = a[1];
 }
 
+/* Requantization of the accumulator in register a for a channel whose constants are m (the
+   multiplier), r1:r0 (lo:hi of mcu_mm_rq) and sh; lr = INT32_MIN; r2, r3 scratch. */
+#define MCU_MM_RQ(a, m, sh)                                                                  \
+    "    mov     r2, r1\n"                                                                  \
+    "    mov     r3, r0\n"                                                                  \
+    "    smlal   r2, r3, " a ", " m "\n"                                                    \
+    "    lsr     " a ", " a ", #31\n"                                                       \
+    "    smlal   r2, r3, " a ", lr\n"                                                       \
+    "    asr     " a ", r3, " sh "\n"
+
+/* mcu_mm_rq_init in registers: s (the shift, < 0) becomes sh = -s - 1, r1:r0 = lo:hi. */
+#define MCU_MM_RQ_INIT(s)                                                                    \
+    "    rsb     " s ", " s ", #0\n"                                                        \
+    "    movs    r0, #1\n"                                                                  \
+    "    lsl     r0, r0, " s "\n"                                                           \
+    "    lsl     r1, r0, #30\n"                                                             \
+    "    add     r1, r1, #0x40000000\n"                                                     \
+    "    lsr     r0, r0, #2\n"                                                              \
+    "    sub     " s ", " s ", #1\n"
+
+/* a = clamp(a + off, lo, hi) with r0 = off, r1 = lo, r2 = hi. */
+#define MCU_MM_CLAMP(a)                                                                      \
+    "    add     " a ", " a ", r0\n"                                                        \
+    "    cmp     " a ", r2\n"                                                               \
+    "    it      gt\n"                                                                      \
+    "    movgt   " a ", r2\n"                                                               \
+    "    cmp     " a ", r1\n"                                                               \
+    "    it      lt\n"                                                                      \
+    "    movlt   " a ", r1\n"
+
+/* mcu_mm_rows22(job): for job->npairs channel pairs (2 pixels each), the whole of
+ * mcu_mm_rows_n's work in assembly: accumulators from the bias, the 2x2 loop, the merged
+ * requantization (mcu_mm_rq, every shift < 0), output offset, clamp and the four stores;
+ * job's pointers advance as it goes. Requires K % 4 == 0 and a bias. Offsets of mcu_mm_job:
+ * 0 off, 4 lo, 8 hi, 12 cols, 16 w, 20 k, 24 groups, 28 bias, 32 mult, 36 shift, 40 y0,
+ * 44 y1, 48 npairs. */
+__asm__("    .pushsection .text.mcu_mm_rows22,\"ax\",%progbits\n"
+        "    .syntax unified\n"
+        "    .thumb\n"
+        "    .balign 4\n"
+        "    .global mcu_mm_rows22\n"
+        "    .type mcu_mm_rows22, %function\n"
+        "    .thumb_func\n"
+        "mcu_mm_rows22:\n"
+        "    push    {r0, r4-r11, lr}\n"
+        "1:  ldr     r12, [sp]\n"
+        "    ldr     r1, [r12, #16]\n"
+        "    ldr     r2, [r12, #20]\n"
+        "    add     r2, r1, r2\n"
+        "    ldr     r3, [r12, #12]\n"
+        "    ldr     lr, [r12, #24]\n"
+        "    ldr     r0, [r12, #28]\n"
+        "    ldrd    r4, r5, [r0], #8\n"
+        "    str     r0, [r12, #28]\n"
+        "    mov     r6, r4\n"
+        "    mov     r7, r5\n"
+        "    tst     lr, #1\n"
+        "    beq     2f\n"
+        MCU_MM_K22_GROUP
+        "2:  lsrs    lr, lr, #1\n"
+        "    beq     4f\n"
+        "3:\n"
+        MCU_MM_K22_GROUP MCU_MM_K22_GROUP
+        "    subs    lr, lr, #1\n"
+        "    bne     3b\n"
+        "4:  ldr     r12, [sp]\n"
+        "    str     r2, [r12, #16]\n"
+        "    ldr     r0, [r12, #32]\n"
+        "    ldrd    r8, r9, [r0], #8\n"
+        "    str     r0, [r12, #32]\n"
+        "    ldr     r0, [r12, #36]\n"
+        "    ldrd    r10, r11, [r0], #8\n"
+        "    str     r0, [r12, #36]\n"
+        "    mov     lr, #0x80000000\n"
+        MCU_MM_RQ_INIT("r10")
+        MCU_MM_RQ("r4", "r8", "r10")
+        MCU_MM_RQ("r6", "r8", "r10")
+        MCU_MM_RQ_INIT("r11")
+        MCU_MM_RQ("r5", "r9", "r11")
+        MCU_MM_RQ("r7", "r9", "r11")
+        "    ldm     r12, {r0, r1, r2}\n"
+        MCU_MM_CLAMP("r4")
+        MCU_MM_CLAMP("r5")
+        MCU_MM_CLAMP("r6")
+        MCU_MM_CLAMP("r7")
+        "    ldr     r3, [r12, #40]\n"
+        "    strb    r4, [r3]\n"
+        "    strb    r5, [r3, #1]\n"
+        "    adds    r3, r3, #2\n"
+        "    str     r3, [r12, #40]\n"
+        "    ldr     r3, [r12, #44]\n"
+        "    strb    r6, [r3]\n"
+        "    strb    r7, [r3, #1]\n"
+        "    adds    r3, r3, #2\n"
+        "    str     r3, [r12, #44]\n"
+        "    ldr     r3, [r12, #48]\n"
+        "    subs    r3, r3, #1\n"
+        "    str     r3, [r12, #48]\n"
+        "    bne     1b\n"
+        "    pop     {r0}\n"
+        "    pop     {r4-r11, pc}\n"
+        "    .size mcu_mm_rows22, . - mcu_mm_rows22\n"
+        "    .popsection\n");
+
+/* The outputs of channels o, o1 with mcu_mm_out (a channel with shift >= 0: the rare path,
+   kept out of line). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mcu_mm_out_pair(const int32_t *acc, int32_t ncols, const mcu_quant_pc *q, int32_t o,
+                            int32_t o1, const mcu_conv_params *p, int8_t *y0, int8_t *y1)
+{
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t m0 = q->multiplier[o], s0 = q->shift[o];
+    const int32_t m1 = q->multiplier[o1], s1 = q->shift[o1];
+    y0[o] = mcu_mm_out(acc[0], m0, s0, off, lo, hi);
+    y0[o1] = mcu_mm_out(acc[1], m1, s1, off, lo, hi);
+    if (ncols == 2) {
+        y1[o] = mcu_mm_out(acc[2], m0, s0, off, lo, hi);
+        y1[o1] = mcu_mm_out(acc[3], m1, s1, off, lo, hi);
+    }
+}
+
 /* mcu_mm_conv_rows for a constant ncols (inlined twice, so the ncols tests fold away). */
 MCU_INLINE void mcu_mm_rows_n(const int32_t *cols, const int32_t ncols, const int8_t *filter,
                               int32_t k, int32_t cout, const int32_t *bias,
@@ -256,8 +379,7 @@ MCU_INLINE void mcu_mm_rows_n(const int32_t *cols, const int32_t ncols, const in
     for (o = 0; o < cout; o += 2) {
         const int32_t o1 = o + 1 < cout ? o + 1 : o;
         const int8_t *w0 = filter + (size_t)o * k, *w1 = filter + (size_t)o1 * k;
-        const int32_t m0 = q->multiplier[o], s0 = q->shift[o];
-        const int32_t m1 = q->multiplier[o1], s1 = q->shift[o1];
+        const int32_t s0 = q->shift[o], s1 = q->shift[o1];
         int32_t acc[5];
         acc[0] = bias != NULL ? bias[o] : 0;
         acc[1] = bias != NULL ? bias[o1] : 0;
@@ -284,8 +406,8 @@ MCU_INLINE void mcu_mm_rows_n(const int32_t *cols, const int32_t ncols, const in
         }
         if (s0 < 0 && s1 < 0) {
             mcu_mm_rq r0, r1;
-            mcu_mm_rq_init(&r0, m0, s0);
-            mcu_mm_rq_init(&r1, m1, s1);
+            mcu_mm_rq_init(&r0, q->multiplier[o], s0);
+            mcu_mm_rq_init(&r1, q->multiplier[o1], s1);
             y0[o] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[0], &r0) + off, lo, hi);
             y0[o1] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[1], &r1) + off, lo, hi);
             if (ncols == 2) {
@@ -293,20 +415,41 @@ MCU_INLINE void mcu_mm_rows_n(const int32_t *cols, const int32_t ncols, const in
                 y1[o1] = (int8_t)mcu_clamp(mcu_mm_rq_apply(acc[3], &r1) + off, lo, hi);
             }
         } else {
-            y0[o] = mcu_mm_out(acc[0], m0, s0, off, lo, hi);
-            y0[o1] = mcu_mm_out(acc[1], m1, s1, off, lo, hi);
-            if (ncols == 2) {
-                y1[o] = mcu_mm_out(acc[2], m0, s0, off, lo, hi);
-                y1[o1] = mcu_mm_out(acc[3], m1, s1, off, lo, hi);
-            }
+            mcu_mm_out_pair(acc, ncols, q, o, o1, p, y0, y1);
         }
     }
 }
 
 void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
                       int32_t cout, const int32_t *bias, const mcu_conv_params *p,
-                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1)
+                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1, int32_t neg_shifts)
 {
+    if (ncols == 2 && neg_shifts && (k & 3) == 0 && bias != NULL && cout >= 2) {
+        mcu_mm_job job;
+        const int32_t done = cout & ~1;
+        job.off = p->output_offset;
+        job.lo = p->act_min;
+        job.hi = p->act_max;
+        job.cols = cols;
+        job.w = filter;
+        job.k = k;
+        job.groups = k >> 2;
+        job.bias = bias;
+        job.mult = q->multiplier;
+        job.shift = q->shift;
+        job.y0 = y0;
+        job.y1 = y1;
+        job.npairs = cout >> 1;
+        mcu_mm_rows22(&job);
+        if (done < cout) { /* the last, odd channel */
+            mcu_quant_pc qt;
+            qt.multiplier = q->multiplier + done;
+            qt.shift = q->shift + done;
+            mcu_mm_rows_n(cols, 2, filter + (size_t)done * k, k, cout - done, bias + done, p,
+                          &qt, y0 + done, y1 + done);
+        }
+        return;
+    }
     if (ncols == 2) {
         mcu_mm_rows_n(cols, 2, filter, k, cout, bias, p, q, y0, y1);
     } else {

@@ -163,10 +163,37 @@ void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
 void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
                   int32_t acc[2]);
 /* y0[o] (and y1[o] for ncols 2) = clamp(requantize(bias[o] + w_o . column) + offset) for
-   every output channel o of a convolution (bias may be NULL). */
+   every output channel o of a convolution (bias may be NULL). neg_shifts: 1 when every
+   q->shift[o] < 0 (mcu_mm_neg_shifts), which with 2 columns, K % 4 == 0 and a bias lets
+   mcu_mm_rows22 do everything in assembly. */
 void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, int32_t k,
                       int32_t cout, const int32_t *bias, const mcu_conv_params *p,
-                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1);
+                      const mcu_quant_pc *q, int8_t *y0, int8_t *y1, int32_t neg_shifts);
+
+/* Job of mcu_mm_rows22 (field offsets are used by the assembly: do not reorder). */
+typedef struct {
+    int32_t off, lo, hi;
+    const int32_t *cols;
+    const int8_t *w;
+    int32_t k, groups;
+    const int32_t *bias, *mult, *shift;
+    int8_t *y0, *y1;
+    int32_t npairs;
+} mcu_mm_job;
+/* npairs >= 1 channel pairs of mcu_mm_conv_rows (2 columns, K % 4 == 0, bias, shifts < 0). */
+void mcu_mm_rows22(mcu_mm_job *job);
+
+/* 1 when every shift[o] < 0, o < n. */
+MCU_INLINE int32_t mcu_mm_neg_shifts(const int32_t *shift, int32_t n)
+{
+    int32_t o;
+    for (o = 0; o < n; ++o) {
+        if (shift[o] >= 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
 #endif
 
 #endif /* MCU_DSP_MM_H */
