@@ -128,16 +128,16 @@ def check_dsp(
 
 # ---- depthwise convolution ------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("shape", "stride", "padding", "act"),
+    ("shape", "stride", "padding", "act", "per_channel"),
     [
-        ((1, 9, 8, 8), (1, 1), PAD.SAME, ACT.NONE),  # 2 channel groups
-        ((1, 9, 8, 11), (2, 2), PAD.SAME, ACT.RELU),  # groups + 3-channel tail
-        ((1, 7, 10, 3), (1, 1), PAD.VALID, ACT.RELU6),  # tail only
-        ((2, 8, 7, 12), (2, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # batch 2
-        ((1, 4, 5, 17), (3, 3), PAD.SAME, ACT.NONE),  # stride > window on the borders
+        ((1, 9, 8, 8), (1, 1), PAD.SAME, ACT.NONE, True),  # 2 channel groups
+        ((1, 9, 8, 11), (2, 2), PAD.SAME, ACT.RELU, False),  # groups + 3-channel tail
+        ((1, 7, 10, 3), (1, 1), PAD.VALID, ACT.RELU6, True),  # tail only
+        ((2, 8, 7, 12), (2, 1), PAD.VALID, ACT.RELU_N1_TO_1, False),  # batch 2
+        ((1, 4, 5, 17), (3, 3), PAD.SAME, ACT.NONE, True),  # stride > window on the borders
+        ((1, 6, 6, 20), (1, 1), PAD.SAME, ACT.RELU6, False),  # mostly border pixels
     ],
 )
-@pytest.mark.parametrize("per_channel", [True, False])
 @pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_dw3x3(
     tmp_path: Path,
