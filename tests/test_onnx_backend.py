@@ -57,7 +57,6 @@ _F4 = "float4 (e2m1) is not deployed by mcuai"
 _SUB = "sub-byte integer types (int4/uint4/int2/uint2) are not deployed by mcuai"
 _U16 = "uint16 quantized tensors are not supported (int8, uint8 and int16 are)"
 _BLOCKED = "blocked quantization (block_size) is not supported"
-_BMM = "no integer batch_matmul kernel yet (QLinearMatMul on 3-D tensors, batched B)"
 
 #: Every node case of :data:`OPS` in onnx 1.23 -> (expectation, reason).
 CASES: dict[str, tuple[str, str]] = {
@@ -75,10 +74,10 @@ CASES: dict[str, tuple[str, str]] = {
     "test_qlinearconv": ("pass", ""),
     "test_qlinearmatmul_2D_uint8_float16": ("pass", ""),
     "test_qlinearmatmul_2D_uint8_float32": ("pass", ""),
-    "test_qlinearmatmul_3D_uint8_float16": ("xfail", _BMM),
-    "test_qlinearmatmul_3D_uint8_float32": ("xfail", _BMM),
-    "test_qlinearmatmul_3D_int8_float16": ("xfail", _BMM),
-    "test_qlinearmatmul_3D_int8_float32": ("xfail", _BMM),
+    "test_qlinearmatmul_3D_uint8_float16": ("pass", ""),
+    "test_qlinearmatmul_3D_uint8_float32": ("pass", ""),
+    "test_qlinearmatmul_3D_int8_float16": ("pass", ""),
+    "test_qlinearmatmul_3D_int8_float32": ("pass", ""),
     "test_dynamicquantizelinear": ("refused", ""),
     "test_dynamicquantizelinear_expanded": ("refused", ""),
     "test_dynamicquantizelinear_max_adjusted": ("refused", ""),

@@ -618,3 +618,16 @@ def test_float_softmax_bit_exact(tmp_path: Path, require_cc: str, depth: int) ->
     rep = _validate(tmp_path, m, "fsoftmax", vi=vi, batches=6)
     vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
     assert vals == [1.0], vals
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape"), [([3, 4, 6], [3, 6, 5]), ([2, 4, 6], [6, 5])])
+def test_qdq_batch_matmul_bit_exact(
+    tmp_path: Path, require_cc: str, a_shape: list[int], b_shape: list[int]
+) -> None:
+    """MatMul of two quantized activations (QLinearMatMul), batched and broadcast."""
+    g = G()
+    a = g.qdq("a", "ad", 0.05, 3)
+    b = g.qdq("b", "bd", 0.04, -6)
+    y = g.node("MatMul", [a, b], "mm")
+    out = g.dq(g.q(y, "yq", 0.09, 2), "y", 0.09, 2)
+    _assert_exact(_validate(tmp_path, g.model({"a": a_shape, "b": b_shape}, [out]), "bmm"))

@@ -512,6 +512,58 @@ def _lower_concat(node: Node) -> list[Call] | None:
     return calls
 
 
+def _lower_batch_matmul(node: Node) -> list[Call] | None:
+    """QLinearMatMul / DQ -> MatMul -> Q of two int8 tensors: ``mcu_batch_matmul_ort_s8``
+    (batches broadcast when one operand has a single one)."""
+    a_t, b_t, y = node.input(0), node.input(1), node.output
+    if not _int8_io(node, a_t, b_t, y):
+        return None
+    m, k = a_t.shape[-2:]
+    n = b_t.shape[-1]
+    batch = int(np.prod(y.shape[:-2], dtype=np.int64))
+    steps = []
+    for t, per in ((a_t, m * k), (b_t, k * n)):
+        tb = int(np.prod(t.shape[:-2], dtype=np.int64))
+        if tb not in (1, batch):
+            raise unsupported(node, f"batch broadcast of {list(t.shape)} to {list(y.shape)}")
+        steps.append(per if tb == batch and batch > 1 else 0)
+    bq = b_t.quant
+    assert bq is not None
+    if bq.per_axis and (bq.axis is None or bq.axis % b_t.rank != b_t.rank - 1):
+        raise unsupported(node, "second operand quantized along another axis than its columns")
+    sb = bq.scale.reshape(-1).astype(np.float32)
+    zb = bq.zero_point.reshape(-1).astype(np.int32)
+    scales = conv_scales(scale_of(node, a_t), sb, scale_of(node, y))
+    clamp = getattr(node.attrs, "clamp", None)
+    lo, hi = (-128, 127) if clamp is None else clamp_of(node, clamp)
+    params = Struct(
+        "mcu_batch_matmul_ort_params",
+        [
+            ("batch", batch),
+            ("m", m),
+            ("k", k),
+            ("n", n),
+            ("a_batch_step", steps[0]),
+            ("b_batch_step", steps[1]),
+            ("a_offset", -zp_of(node, a_t)),
+            ("b_offset", CArray("b_offset", -zb, "-zp_b per column")),
+            ("b_offset_step", 1 if zb.size > 1 else 0),
+            ("output_offset", zp_of(node, y)),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    args: list[Value] = [
+        params,
+        quant_ort(node, scales, 0),
+        TensorRef(a_t),
+        TensorRef(b_t),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_batch_matmul_ort_s8"
+    return [Call(kernel, (kernel, _REQ), args, comment="ORT QLinearMatMul")]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -662,6 +714,7 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 
 
 _LOWER = {
+    "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
     "hard_swish": _lower_lut,
