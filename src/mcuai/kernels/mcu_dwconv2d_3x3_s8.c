@@ -22,7 +22,9 @@
  * Inner pixels (whole window inside the image) take an unrolled path without bounds checks.
  * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE; ch_mult 1): four channels per
  *   32-bit word, SXTB16 + SMLABB/SMLATT (exact 16x16 products into the same int32
- *   accumulators) and mcu_dsp_requantize (mcu_dsp_dw.h), bit-exact with the portable path.
+ *   accumulators) and the SMLAL requantization of mcu_dsp_dw.h, bit-exact with the portable
+ *   path. Helium (__ARM_FEATURE_MVE, Cortex-M55; ch_mult 1): four channels per int32x4 vector,
+ *   VMUL + VADD, VQRDMULH/VRSHL requantization (mcu_mve_requantize), equally exact.
  * Overflow: 9 products |x * w| <= 16384 sum to < 2^18; acc equals the reference accumulator
  *   (the same int32 value whenever the reference's does not overflow).
  */
