@@ -811,10 +811,31 @@ def _fixed_fc(node: Node) -> list[Call] | None:
 
 #: ``--requant fixed-point``: integer-only replacements where the op's own (TFLite) kernel does
 #: not fit ONNX, and QuantizeLinear of float inputs with ORT's rounding (a float op anyway).
+def _fixed_softmax(node: Node) -> list[Call] | None:
+    """``--requant fixed-point`` softmax: TFLite's integer kernel where it applies (output
+    scale 1/256), else ORT's QLinearSoftmax kernel (float32 arithmetic: software float on a
+    core without FPU)."""
+    from mcuai.errors import UnsupportedError
+    from mcuai.ops import get_op
+
+    try:
+        return get_op("softmax").lower(node)
+    except UnsupportedError:
+        return _lower_softmax(node)
+
+
 _LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
     "avg_pool2d": _fixed_avg_pool,
     "fully_connected": _fixed_fc,
     "quantize": _lower_quantize,
+    "softmax": _fixed_softmax,
+    # tables computed at generation time: integer-only at run time, ORT's integers
+    "logistic": _lower_lut,
+    "tanh": _lower_lut,
+    "leaky_relu": _lower_lut,
+    "hard_sigmoid": _lower_lut,
+    "hard_swish": _lower_lut,
+    "concat": _lower_concat,
 }
 
 
