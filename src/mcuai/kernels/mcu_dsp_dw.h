@@ -172,8 +172,10 @@ MCU_INLINE uint32_t mcu_dsp_min4(uint32_t a, uint32_t b)
 MCU_INLINE void mcu_dsp_store4(int8_t *o, int32_t r0, int32_t r1, int32_t r2, int32_t r3,
                                uint32_t lo4, uint32_t hi4)
 {
-    uint32_t v = ((uint32_t)__ssat(r0, 8) & 0xffu) | (((uint32_t)__ssat(r1, 8) & 0xffu) << 8)
-                 | (((uint32_t)__ssat(r2, 8) & 0xffu) << 16) | ((uint32_t)__ssat(r3, 8) << 24);
+    /* (r0, r2) and (r1, r3) as 16-bit halves (PKHBT), bytes 0/2 of each (UXTB16), interleaved */
+    const uint32_t a = ((uint32_t)__ssat(r0, 8) & 0xffffu) | ((uint32_t)__ssat(r2, 8) << 16);
+    const uint32_t b = ((uint32_t)__ssat(r1, 8) & 0xffffu) | ((uint32_t)__ssat(r3, 8) << 16);
+    uint32_t v = __uxtb16(a) | (__uxtb16(b) << 8);
     v = mcu_dsp_min4(mcu_dsp_max4(v, lo4), hi4);
     memcpy(o, &v, 4);
 }

@@ -211,20 +211,28 @@ __attribute__((noinline)) static void dw3x3_rect(const dw3x3_run_ctx *k, const i
     }
 }
 
-/* One border pixel (window partly outside the image) of a channel group, from the folded
- * bias: the nine taps unrolled, each reading its input word when the tap is inside the image
- * and the word of four zp_in bytes otherwise (as the portable path); xc is the image at
- * channel c. Requires all four shifts of the group negative. */
+/* One border pixel (window partly outside the image) of a channel group: the nine taps
+ * unrolled, only those inside the image (bit t of m) accumulated, x + input_offset formed by
+ * SXTAB16, from the model's bias (the reference's own sum); xc is the image at channel c.
+ * Requires all four shifts of the group negative. */
 MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *xc, int32_t y0, int32_t x0,
                              int8_t *o, uint32_t m)
 {
     const int32_t ch = k->ch, row = k->row;
     const int32_t base = y0 * row + x0 * ch;
-    int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3];
+    int32_t a0 = k->unfolded[0], a1 = k->unfolded[1], a2 = k->unfolded[2];
+    int32_t a3 = k->unfolded[3];
 #define DW3X3_TAP(t, toff)                                                                      \
     do {                                                                                        \
-        const uint32_t xw_ = (m >> (t)) & 1u ? mcu_dsp_ld4(xc + (base + (toff))) : k->pad4;     \
-        MCU_DSP_MAC4X(a0, a1, a2, a3, xw_, k->wx[2 * (t)], k->wx[2 * (t) + 1]);                 \
+        if ((m >> (t)) & 1u) {                                                                  \
+            const uint32_t xw_ = mcu_dsp_ld4(xc + (base + (toff)));                             \
+            const int32_t x02_ = mcu_dsp_sxtab16(k->off2, xw_);                                 \
+            const int32_t x13_ = mcu_dsp_sxtab16_ror8(k->off2, xw_);                            \
+            a0 = __smlabb(x02_, k->wx[2 * (t)], a0);                                            \
+            a1 = __smlabb(x13_, k->wx[2 * (t) + 1], a1);                                        \
+            a2 = __smlatt(x02_, k->wx[2 * (t)], a2);                                            \
+            a3 = __smlatt(x13_, k->wx[2 * (t) + 1], a3);                                        \
+        }                                                                                       \
     } while (0)
     DW3X3_TAP(0, 0);
     DW3X3_TAP(1, ch);
