@@ -154,6 +154,10 @@ CONV_CASES = [
     # requantization), some with shift < 0, in the generic and the 1x1 kernel
     Case((1, 4, 5, 8), 6, (3, 3), out_q=(0.00006, 1)),
     Case((1, 3, 3, 16), 7, (1, 1), out_q=(0.00006, -1)),
+    # every shift < 0, some -1 (effective scales in [0.25, 0.5)): the assembly rows with
+    # right shift 1; RELU with output zero point -128 (the SSAT #8 clamp)
+    Case((1, 4, 4, 16), 6, (1, 1), out_q=(0.0004, -128), act=ACT.RELU),
+    Case((1, 5, 4, 4), 5, (3, 3), out_q=(0.0004, 0)),
 ]
 
 FC_CASES = [

@@ -27,7 +27,7 @@
 /* Column c of the im2col buffer for output pixel (b, oy, ox). */
 static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_conv_params *p,
                            const mcu_dims *in_dims, const int8_t *in, const mcu_dims *f_dims,
-                           int32_t pixel, const mcu_dims *out_dims)
+                           int32_t pixel, const mcu_dims *out_dims, int32_t pad)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t ox = pixel % out_dims->w;
@@ -51,13 +51,20 @@ static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_co
             const int32_t y = y0 + ky * p->dilation.h;
             const int32_t row = f_dims->w * in_c;
             if (y < 0 || y >= in_h) {
-                for (i = 0; i < row; ++i) {
-                    d[i] = zp;
-                }
+                memset(d, zp, (size_t)row);
             } else if (p->dilation.w == 1 && x0 >= 0 && x0 + f_dims->w <= in_w) {
                 const int8_t *s = in_b + ((size_t)y * in_w + x0) * in_c;
-                for (i = 0; i < row; ++i) {
-                    d[i] = s[i];
+                /* words (unaligned LDR/STR are fine); the empty asm keeps gcc from turning
+                   these short copies into memcpy calls */
+                for (i = 0; i + 4 <= row; i += 4) {
+                    uint32_t v = mcu_mm_ld4(s + i);
+                    __asm__("" : "+r"(v));
+                    memcpy(d + i, &v, 4);
+                }
+                for (; i < row; ++i) {
+                    int32_t v = s[i];
+                    __asm__("" : "+r"(v));
+                    d[i] = (int8_t)v;
                 }
             } else {
                 for (kx = 0; kx < f_dims->w; ++kx) {
@@ -70,6 +77,15 @@ static void mcu_conv2d_col(int32_t *cols, int32_t ncols, int32_t c, const mcu_co
                 }
             }
             d += row;
+        }
+        if (pad) { /* zeros up to a whole group (mcu_mm_rows22_pad's layout) */
+            for (i = k; i < ((k + 3) & ~3); ++i) {
+                int32_t v = zp;
+                __asm__("" : "+r"(v));
+                patch[i] = (int8_t)v;
+            }
+            mcu_mm_col_push(&col, patch, (k + 3) & ~3, p->input_offset);
+            return;
         }
         mcu_mm_col_push(&col, patch, k & ~3, p->input_offset);
         mcu_mm_col_push(&col, patch + (k & ~3), k & 3, p->input_offset);
@@ -110,13 +126,23 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         int32_t *cols = (int32_t *)scratch;
         const int32_t neg = mcu_mm_neg_shifts(q->shift, out_c);
         int32_t px;
+        /* small Cin with K % 4 in {2, 3}: whole groups with zero padding (no larger than the
+           tail layout) and the assembly rows */
+        const int32_t pad = (in_c & 3) != 0 && k <= MCU_CONV2D_PATCH && (k & 3) >= 2
+                            && bias != NULL && neg && out_c >= 3;
         for (px = 0; px < pixels; px += 2) {
             const int32_t two = px + 1 < pixels;
             int8_t *y0 = out + (size_t)px * out_c;
             int8_t *y1 = y0 + out_c;
-            mcu_conv2d_col(cols, 1 + two, 0, p, in_dims, in, f_dims, px, out_dims);
+            if (two && pad) {
+                mcu_conv2d_col(cols, 2, 0, p, in_dims, in, f_dims, px, out_dims, 1);
+                mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims, 1);
+                mcu_mm_rows22_pad(cols, filter, k, out_c, bias, p, q, y0, y1);
+                continue;
+            }
+            mcu_conv2d_col(cols, 1 + two, 0, p, in_dims, in, f_dims, px, out_dims, 0);
             if (two) {
-                mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims);
+                mcu_conv2d_col(cols, 2, 1, p, in_dims, in, f_dims, px + 1, out_dims, 0);
             }
             mcu_mm_conv_rows(cols, 1 + two, filter, k, out_c, bias, p, q, y0, y1, neg);
         }

@@ -244,13 +244,13 @@ void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
 }
 
 /* Requantization of the accumulator in register a for a channel whose constants are m (the
-   multiplier), r1:r0 (lo:hi of mcu_mm_rq) and sh; lr = INT32_MIN; r2, r3 scratch. */
+   multiplier), r1:r0 (lo:hi of mcu_mm_rq) and sh; r2, r3 scratch. The second SMLAL of
+   mcu_mm_rq_apply (s * -2^31 with s = [a < 0]) is a 64-bit subtraction of a & 2^31. */
 #define MCU_MM_RQ(a, m, sh)                                                                  \
-    "    mov     r2, r1\n"                                                                  \
-    "    mov     r3, r0\n"                                                                  \
+    "    and     r2, " a ", #0x80000000\n"                                                  \
+    "    subs    r2, r1, r2\n"                                                              \
+    "    sbc     r3, r0, #0\n"                                                              \
     "    smlal   r2, r3, " a ", " m "\n"                                                    \
-    "    lsr     " a ", " a ", #31\n"                                                       \
-    "    smlal   r2, r3, " a ", lr\n"                                                       \
     "    asr     " a ", r3, " sh "\n"
 
 /* mcu_mm_rq_init in registers: s (the shift, < 0) becomes sh = -s - 1, r1:r0 = lo:hi. */
@@ -262,6 +262,11 @@ void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
     "    add     r1, r1, #0x40000000\n"                                                     \
     "    lsr     r0, r0, #2\n"                                                              \
     "    sub     " s ", " s ", #1\n"
+
+/* a = a + off saturated to int8 (r0 = off): the clamp when [lo, hi] = [-128, 127]. */
+#define MCU_MM_SAT8(a)                                                                       \
+    "    add     " a ", " a ", r0\n"                                                        \
+    "    ssat    " a ", #8, " a "\n"
 
 /* a = clamp(a + off, lo, hi) with r0 = off, r1 = lo, r2 = hi. */
 #define MCU_MM_CLAMP(a)                                                                      \
@@ -278,7 +283,7 @@ void mcu_mm_dot21(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *
  * requantization (mcu_mm_rq, every shift < 0), output offset, clamp and the four stores;
  * job's pointers advance as it goes. Requires K % 4 == 0 and a bias. Offsets of mcu_mm_job:
  * 0 off, 4 lo, 8 hi, 12 cols, 16 w, 20 k, 24 groups, 28 bias, 32 mult, 36 shift, 40 y0,
- * 44 y1, 48 npairs. */
+ * 44 y1, 48 npairs, 52 sat8. */
 __asm__("    .pushsection .text.mcu_mm_rows22,\"ax\",%progbits\n"
         "    .syntax unified\n"
         "    .thumb\n"
@@ -290,8 +295,10 @@ __asm__("    .pushsection .text.mcu_mm_rows22,\"ax\",%progbits\n"
         "    push    {r0, r4-r11, lr}\n"
         "1:  ldr     r12, [sp]\n"
         "    ldr     r1, [r12, #16]\n"
-        "    ldr     r2, [r12, #20]\n"
-        "    add     r2, r1, r2\n"
+        "    ldr     r0, [r12, #20]\n"
+        "    add     r2, r1, r0\n"
+        "    add     r0, r2, r0\n"
+        "    str     r0, [r12, #16]\n"
         "    ldr     r3, [r12, #12]\n"
         "    ldr     lr, [r12, #24]\n"
         "    ldr     r0, [r12, #28]\n"
@@ -309,14 +316,12 @@ __asm__("    .pushsection .text.mcu_mm_rows22,\"ax\",%progbits\n"
         "    subs    lr, lr, #1\n"
         "    bne     3b\n"
         "4:  ldr     r12, [sp]\n"
-        "    str     r2, [r12, #16]\n"
         "    ldr     r0, [r12, #32]\n"
         "    ldrd    r8, r9, [r0], #8\n"
         "    str     r0, [r12, #32]\n"
         "    ldr     r0, [r12, #36]\n"
         "    ldrd    r10, r11, [r0], #8\n"
         "    str     r0, [r12, #36]\n"
-        "    mov     lr, #0x80000000\n"
         MCU_MM_RQ_INIT("r10")
         MCU_MM_RQ("r4", "r8", "r10")
         MCU_MM_RQ("r6", "r8", "r10")
@@ -324,11 +329,19 @@ __asm__("    .pushsection .text.mcu_mm_rows22,\"ax\",%progbits\n"
         MCU_MM_RQ("r5", "r9", "r11")
         MCU_MM_RQ("r7", "r9", "r11")
         "    ldm     r12, {r0, r1, r2}\n"
+        "    ldr     r3, [r12, #52]\n"
+        "    cbz     r3, 5f\n"
+        MCU_MM_SAT8("r4")
+        MCU_MM_SAT8("r5")
+        MCU_MM_SAT8("r6")
+        MCU_MM_SAT8("r7")
+        "    b       6f\n"
+        "5:\n"
         MCU_MM_CLAMP("r4")
         MCU_MM_CLAMP("r5")
         MCU_MM_CLAMP("r6")
         MCU_MM_CLAMP("r7")
-        "    ldr     r3, [r12, #40]\n"
+        "6:  ldr     r3, [r12, #40]\n"
         "    strb    r4, [r3]\n"
         "    strb    r5, [r3, #1]\n"
         "    adds    r3, r3, #2\n"
@@ -440,6 +453,7 @@ void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, 
         job.y0 = y0;
         job.y1 = y1;
         job.npairs = cout >> 1;
+        job.sat8 = p->act_min == -128 && p->act_max == 127;
         mcu_mm_rows22(&job);
         if (done < cout) { /* the last, odd channel */
             mcu_quant_pc qt;
@@ -454,6 +468,58 @@ void mcu_mm_conv_rows(const int32_t *cols, int32_t ncols, const int8_t *filter, 
         mcu_mm_rows_n(cols, 2, filter, k, cout, bias, p, q, y0, y1);
     } else {
         mcu_mm_rows_n(cols, 1, filter, k, cout, bias, p, q, y0, y1);
+    }
+}
+
+void mcu_mm_rows22_pad(const int32_t *cols, const int8_t *filter, int32_t k, int32_t cout,
+                       const int32_t *bias, const mcu_conv_params *p, const mcu_quant_pc *q,
+                       int8_t *y0, int8_t *y1)
+{
+    const int32_t np = (cout - 1) >> 1; /* pairs whose last group may read into row 2*np */
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    mcu_mm_job job;
+    int32_t o, g, j;
+    job.off = off;
+    job.lo = lo;
+    job.hi = hi;
+    job.cols = cols;
+    job.w = filter;
+    job.k = k;
+    job.groups = (k + 3) >> 2;
+    job.bias = bias;
+    job.mult = q->multiplier;
+    job.shift = q->shift;
+    job.y0 = y0;
+    job.y1 = y1;
+    job.npairs = np;
+    job.sat8 = lo == -128 && hi == 127;
+    if (np > 0) {
+        mcu_mm_rows22(&job);
+    }
+    for (o = 2 * np; o < cout; ++o) { /* no reading past the last row */
+        const int8_t *w = filter + (size_t)o * k;
+        const int32_t *cw = cols;
+        int32_t a0 = bias[o], a1 = bias[o];
+        mcu_mm_rq r;
+        for (g = k >> 2; g > 0; --g) {
+            const uint32_t x = mcu_mm_ld4(w);
+            const int32_t x02 = __sxtb16((int32_t)x), x13 = mcu_mm_sxtb16_ror8(x);
+            w += 4;
+            a0 = __smlad(x02, cw[0], a0);
+            a0 = __smlad(x13, cw[1], a0);
+            a1 = __smlad(x02, cw[2], a1);
+            a1 = __smlad(x13, cw[3], a1);
+            cw += 4;
+        }
+        for (j = 0; j < (k & 3); ++j) { /* value j of the padded group: word j & 1, half j >> 1 */
+            const int32_t wj = w[j];
+            const int32_t sh = 16 - 16 * (j >> 1);
+            a0 += wj * (((int32_t)((uint32_t)cw[j & 1] << sh)) >> 16);
+            a1 += wj * (((int32_t)((uint32_t)cw[2 + (j & 1)] << sh)) >> 16);
+        }
+        mcu_mm_rq_init(&r, q->multiplier[o], q->shift[o]);
+        y0[o] = (int8_t)mcu_clamp(mcu_mm_rq_apply(a0, &r) + off, lo, hi);
+        y1[o] = (int8_t)mcu_clamp(mcu_mm_rq_apply(a1, &r) + off, lo, hi);
     }
 }
 #else

@@ -179,9 +179,19 @@ typedef struct {
     const int32_t *bias, *mult, *shift;
     int8_t *y0, *y1;
     int32_t npairs;
+    int32_t sat8; /* [act_min, act_max] = [-128, 127]: the clamp is SSAT #8 */
 } mcu_mm_job;
 /* npairs >= 1 channel pairs of mcu_mm_conv_rows (2 columns, K % 4 == 0, bias, shifts < 0). */
 void mcu_mm_rows22(mcu_mm_job *job);
+
+/* mcu_mm_conv_rows for 2 columns of K rounded up to whole groups (the K % 4 last values
+ * followed by zeros: column words as in a full group), K % 4 != 0, bias given, shifts < 0,
+ * cout >= 2: mcu_mm_rows22 over the padded groups for the channel pairs whose last weight word
+ * stays inside the filter (reading up to 3 bytes of the next row, multiplied by the zeros),
+ * C for the last one or two channels. */
+void mcu_mm_rows22_pad(const int32_t *cols, const int8_t *filter, int32_t k, int32_t cout,
+                       const int32_t *bias, const mcu_conv_params *p, const mcu_quant_pc *q,
+                       int8_t *y0, int8_t *y1);
 
 /* 1 when every shift[o] < 0, o < n. */
 MCU_INLINE int32_t mcu_mm_neg_shifts(const int32_t *shift, int32_t n)
