@@ -98,6 +98,7 @@ def check_dsp(
     n: int = 3,
     seed: int = 0,
     inputs: list[list[np.ndarray]] | None = None,
+    opt: str = "-O2",
 ) -> GeneratedCode:
     """Run ``model`` on ``target`` with the DSP path and with ``-DMCU_PORTABLE``; both must
     equal LiteRT BUILTIN_REF exactly, and ``kernel`` must be the only kernel."""
@@ -111,7 +112,7 @@ def check_dsp(
     harness = validation_harness(code)
     sizes = []
     for flags in ([], ["-DMCU_PORTABLE"]):
-        elf = build_elf(code, target, "-O2", harness=harness, extra_cflags=flags)
+        elf = build_elf(code, target, opt, harness=harness, extra_cflags=flags)
         sizes.append(elf_sizes(elf).groups["kernels"].text)
         got = run_validation(elf, code, target, samples)
         for k, ((outs, _), ref) in enumerate(zip(got, refs, strict=True)):
@@ -309,3 +310,10 @@ def test_dw_multiplier_at_least_one_half(tmp_path: Path, arm_tools: None) -> Non
         for target in ("cortex-m4", "cortex-m55"):
             (tmp_path / kernel / target).mkdir(parents=True)
             check_dsp(m, tmp_path / kernel / target, kernel, target=target)
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O3"])
+def test_dw3x3_other_opt_levels(tmp_path: Path, arm_tools: None, opt: str) -> None:
+    # the inline-asm blocks get other registers at other optimization levels
+    m = dw_model((1, 7, 6, 12), (3, 3), act=ACT.RELU6, per_channel=True)
+    check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8", opt=opt)

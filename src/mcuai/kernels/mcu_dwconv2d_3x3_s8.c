@@ -178,6 +178,91 @@ typedef struct {
     uint32_t pad4;        /* four zp_in bytes: what a padding tap reads */
 } dw3x3_run_ctx;
 
+/* The asm blocks below address the context with these constant offsets. */
+typedef char dw3x3_run_ctx_layout[(offsetof(dw3x3_run_ctx, bias) == 72
+                                   && offsetof(dw3x3_run_ctx, rq) == 88
+                                   && offsetof(dw3x3_run_ctx, row) == 156
+                                   && offsetof(dw3x3_run_ctx, unfolded) == 184)
+                                      ? 1
+                                      : -1];
+
+/* The nine taps of one inner pixel for four channels, as one asm block so that the compiler
+ * keeps everything in registers: acc = bias + sum_t x_t * w_t with x at x + ky*row + kx*ch,
+ * each tap one LDR (unaligned), SXTB16 / SXTB16 ROR 8, one LDRD of the pre-extended weight
+ * pair, SMLABB/SMLATT into the four accumulators (the same exact products and sums as
+ * MCU_DSP_MAC4X). wb points to dw3x3_run_ctx.wx (18 words) followed by its bias (4 words). */
+#define DW3X3_ASM_TAP(LOAD, WOFF)                                                                \
+    LOAD "\n\t"                                                                                  \
+    "ldrd %[t2], %[t3], [%[wb], #" WOFF "]\n\t"                                                  \
+    "sxtb16 %[t1], %[t0], ror #8\n\t"                                                            \
+    "sxtb16 %[t0], %[t0]\n\t"                                                                    \
+    "smlabb %[a0], %[t0], %[t2], %[a0]\n\t"                                                      \
+    "smlatt %[a2], %[t0], %[t2], %[a2]\n\t"                                                      \
+    "smlabb %[a1], %[t1], %[t3], %[a1]\n\t"                                                      \
+    "smlatt %[a3], %[t1], %[t3], %[a3]\n\t"
+
+MCU_INLINE void dw3x3_mac9(const int8_t *x, int32_t ch, int32_t row, const int32_t *wb,
+                           int32_t *r0, int32_t *r1, int32_t *r2, int32_t *r3)
+{
+    int32_t a0, a1, a2, a3, t0, t1, t2, t3;
+    __asm__("ldrd %[a0], %[a1], [%[wb], #72]\n\t"
+            "ldrd %[a2], %[a3], [%[wb], #80]\n\t"
+            DW3X3_ASM_TAP("ldr %[t0], [%[x]]", "0")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch]]", "8")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch], lsl #1]", "16")
+            "add %[x], %[x], %[row]\n\t"
+            DW3X3_ASM_TAP("ldr %[t0], [%[x]]", "24")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch]]", "32")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch], lsl #1]", "40")
+            "add %[x], %[x], %[row]\n\t"
+            DW3X3_ASM_TAP("ldr %[t0], [%[x]]", "48")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch]]", "56")
+            DW3X3_ASM_TAP("ldr %[t0], [%[x], %[ch], lsl #1]", "64")
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t0] "=&r"(t0),
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [x] "+r"(x)
+            : [ch] "r"(ch), [row] "r"(row), [wb] "r"(wb)
+            : "memory");
+    *r0 = a0;
+    *r1 = a1;
+    *r2 = a2;
+    *r3 = a3;
+}
+#undef DW3X3_ASM_TAP
+
+/* Requantizes the four accumulators with the constants of mcu_dsp_rq_init (rq[4], 16 bytes
+ * each: lo, hi, multiplier, sh), adds the output offset, saturates to int8 and packs the four
+ * bytes in channel order: mcu_dsp_rq_apply + SSAT + the packing of mcu_dsp_store4, in one asm
+ * block. */
+#define DW3X3_ASM_RQ(A, OFF)                                                                     \
+    "ldrd %[t0], %[t1], [%[rq], #" OFF "]\n\t"                                                   \
+    "ldrd %[t2], %[t3], [%[rq], #" OFF "+8]\n\t"                                                 \
+    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                                    \
+    "lsr %[t2], %[" A "], #31\n\t"                                                               \
+    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                      \
+    "asr %[t1], %[t1], %[t3]\n\t"                                                                \
+    "add %[t1], %[t1], %[off]\n\t"                                                               \
+    "ssat %[" A "], #8, %[t1]\n\t"
+
+MCU_INLINE uint32_t dw3x3_rq_pack(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                  const mcu_dsp_rq *rq, int32_t off)
+{
+    int32_t t0, t1, t2, t3;
+    const int32_t neg = INT32_MIN;
+    __asm__(DW3X3_ASM_RQ("a0", "0") DW3X3_ASM_RQ("a1", "16") DW3X3_ASM_RQ("a2", "32")
+            DW3X3_ASM_RQ("a3", "48")
+            "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+            "uxtb16 %[a0], %[a0]\n\t"
+            "uxtb16 %[a1], %[a1]\n\t"
+            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+            : [rq] "r"(rq), [off] "r"(off), [neg] "r"(neg)
+            : "memory");
+    return (uint32_t)a0;
+}
+#undef DW3X3_ASM_RQ
+
 /* A rectangle of ny x nx inner pixels (whole window inside the image): x is the input at the
  * top-left tap of the first pixel (channel c), o its output (channel c). Requires all four
  * shifts of the group negative. */
@@ -190,65 +275,64 @@ __attribute__((noinline)) static void dw3x3_rect(const dw3x3_run_ctx *k, const i
         int8_t *op = o;
         int32_t n;
         for (n = nx; n > 0; --n, xp += k->step, op += ch) {
-            const int8_t *xr = xp;
-            int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3];
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[0], k->wx[1]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[2], k->wx[3]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[4], k->wx[5]);
-            xr += k->row;
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[6], k->wx[7]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[8], k->wx[9]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[10], k->wx[11]);
-            xr += k->row;
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), k->wx[12], k->wx[13]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), k->wx[14], k->wx[15]);
-            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), k->wx[16], k->wx[17]);
-            mcu_dsp_store4(op, mcu_dsp_rq_apply(a0, &k->rq[0]) + k->out_off,
-                           mcu_dsp_rq_apply(a1, &k->rq[1]) + k->out_off,
-                           mcu_dsp_rq_apply(a2, &k->rq[2]) + k->out_off,
-                           mcu_dsp_rq_apply(a3, &k->rq[3]) + k->out_off, k->lo4, k->hi4);
+            int32_t a0, a1, a2, a3;
+            dw3x3_mac9(xp, ch, k->row, k->wx, &a0, &a1, &a2, &a3);
+            {
+                uint32_t v = dw3x3_rq_pack(a0, a1, a2, a3, k->rq, k->out_off);
+                v = mcu_dsp_min4(mcu_dsp_max4(v, k->lo4), k->hi4);
+                memcpy(op, &v, 4);
+            }
         }
     }
 }
 
-/* One border pixel (window partly outside the image) of a channel group: the nine taps
- * unrolled, only those inside the image (bit t of m) accumulated, x + input_offset formed by
- * SXTAB16, from the model's bias (the reference's own sum); xc is the image at channel c.
- * Requires all four shifts of the group negative. */
-MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *xc, int32_t y0, int32_t x0,
-                             int8_t *o, uint32_t m)
+/* The border-pixel taps: bit t of m says whether tap t (3*ky + kx) is inside the image; such
+ * a tap adds (x + input_offset) * w (SXTAB16 with off2 = input_offset in both halves), the
+ * others are skipped; the accumulators start from the model's bias (k->unfolded). */
+#define DW3X3_ASM_BTAP(LOAD, WOFF)                                                               \
+    "lsrs %[m], %[m], #1\n\t"                                                                    \
+    "bcc 1f\n\t" LOAD "\n\t"                                                                     \
+    "ldrd %[t2], %[t3], [%[wb], #" WOFF "]\n\t"                                                  \
+    "sxtab16 %[t1], %[off2], %[t0], ror #8\n\t"                                                  \
+    "sxtab16 %[t0], %[off2], %[t0]\n\t"                                                          \
+    "smlabb %[a0], %[t0], %[t2], %[a0]\n\t"                                                      \
+    "smlatt %[a2], %[t0], %[t2], %[a2]\n\t"                                                      \
+    "smlabb %[a1], %[t1], %[t3], %[a1]\n\t"                                                      \
+    "smlatt %[a3], %[t1], %[t3], %[a3]\n"                                                        \
+    "1:\n\t"
+
+/* One border pixel (window partly outside the image) of a channel group; x is the image
+ * address of tap 0 (it may lie outside the image: only in-image taps are read). Requires
+ * all four shifts of the group negative. */
+MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *x, int8_t *o, uint32_t m)
 {
-    const int32_t ch = k->ch, row = k->row;
-    const int32_t base = y0 * row + x0 * ch;
-    int32_t a0 = k->unfolded[0], a1 = k->unfolded[1], a2 = k->unfolded[2];
-    int32_t a3 = k->unfolded[3];
-#define DW3X3_TAP(t, toff)                                                                      \
-    do {                                                                                        \
-        if ((m >> (t)) & 1u) {                                                                  \
-            const uint32_t xw_ = mcu_dsp_ld4(xc + (base + (toff)));                             \
-            const int32_t x02_ = mcu_dsp_sxtab16(k->off2, xw_);                                 \
-            const int32_t x13_ = mcu_dsp_sxtab16_ror8(k->off2, xw_);                            \
-            a0 = __smlabb(x02_, k->wx[2 * (t)], a0);                                            \
-            a1 = __smlabb(x13_, k->wx[2 * (t) + 1], a1);                                        \
-            a2 = __smlatt(x02_, k->wx[2 * (t)], a2);                                            \
-            a3 = __smlatt(x13_, k->wx[2 * (t) + 1], a3);                                        \
-        }                                                                                       \
-    } while (0)
-    DW3X3_TAP(0, 0);
-    DW3X3_TAP(1, ch);
-    DW3X3_TAP(2, 2 * ch);
-    DW3X3_TAP(3, row);
-    DW3X3_TAP(4, row + ch);
-    DW3X3_TAP(5, row + 2 * ch);
-    DW3X3_TAP(6, 2 * row);
-    DW3X3_TAP(7, 2 * row + ch);
-    DW3X3_TAP(8, 2 * row + 2 * ch);
-#undef DW3X3_TAP
-    mcu_dsp_store4(o, mcu_dsp_rq_apply(a0, &k->rq[0]) + k->out_off,
-                   mcu_dsp_rq_apply(a1, &k->rq[1]) + k->out_off,
-                   mcu_dsp_rq_apply(a2, &k->rq[2]) + k->out_off,
-                   mcu_dsp_rq_apply(a3, &k->rq[3]) + k->out_off, k->lo4, k->hi4);
+    int32_t a0, a1, a2, a3, t0, t1, t2, t3;
+    __asm__("ldrd %[a0], %[a1], [%[wb], #184]\n\t"
+            "ldrd %[a2], %[a3], [%[wb], #192]\n\t"
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x]]", "0")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch]]", "8")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch], lsl #1]", "16")
+            "ldr %[t0], [%[wb], #156]\n\t"
+            "add %[x], %[x], %[t0]\n\t"
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x]]", "24")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch]]", "32")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch], lsl #1]", "40")
+            "ldr %[t0], [%[wb], #156]\n\t"
+            "add %[x], %[x], %[t0]\n\t"
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x]]", "48")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch]]", "56")
+            DW3X3_ASM_BTAP("ldr %[t0], [%[x], %[ch], lsl #1]", "64")
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t0] "=&r"(t0),
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [x] "+r"(x), [m] "+r"(m)
+            : [ch] "r"(k->ch), [wb] "r"(k->wx), [off2] "r"(k->off2)
+            : "cc", "memory");
+    {
+        uint32_t v = dw3x3_rq_pack(a0, a1, a2, a3, k->rq, k->out_off);
+        v = mcu_dsp_min4(mcu_dsp_max4(v, k->lo4), k->hi4);
+        memcpy(o, &v, 4);
+    }
 }
+#undef DW3X3_ASM_BTAP
 
 /* DSP path (channel multiplier 1), channel groups outermost: the requantization constants of
  * four channels are prepared once per group (mcu_dsp_rq). Inner pixels read each tap as one
@@ -351,7 +435,11 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                         cols = (x0 >= 0 && x0 < in_w ? 0x49u : 0u)
                                | (x0 + 1 >= 0 && x0 + 1 < in_w ? 0x92u : 0u)
                                | (x0 + 2 >= 0 && x0 + 2 < in_w ? 0x124u : 0u);
-                        dw3x3_border(&kc, in_b + c, y0, x0,
+                        /* tap 0's address, possibly outside the image: integer arithmetic */
+                        dw3x3_border(&kc,
+                                     (const int8_t *)((uintptr_t)(in_b + c)
+                                                      + (uintptr_t)(intptr_t)(y0 * (int32_t)row
+                                                                              + x0 * ch)),
                                      o + ((size_t)oy * (size_t)out_w + (size_t)ox) * (size_t)ch,
                                      rows & cols);
                     }
