@@ -339,3 +339,44 @@ def test_concat_copies_when_slices_cannot_be_shared(
     assert cat.alias is None
     assert "mcu_copy(" in generate(path, name="cc").files["cc.c"]
     check_against_litert(model, tmp_path, n=3, name="cc")
+
+
+def split_model(axis: int) -> bytes:
+    """conv 1x1 -> SPLIT in two along ``axis`` -> a 1x1 convolution on each half -> ADD ->
+    mean."""
+    import numpy as np
+
+    from helpers.tflite_builder import options
+
+    g = WindowNet(27)
+    x = g.input([1, 8, 4, 8])
+    c = g.conv(x, 8, k=(1, 1), q=(0.07, -2))
+    half = list(g.shapes[c])
+    half[axis] //= 2
+    ax = g.b.const("split_axis", np.array(axis, dtype=np.int32))
+    y0, y1 = g._t(half, (0.07, -2)), g._t(half, (0.07, -2))
+    g.b.op("SPLIT", [ax, c], [y0, y1], options("SplitOptionsT", numSplits=2))
+    s = g.binary("ADD", g.conv(y0, 8, k=(1, 1)), g.conv(y1, 8, k=(1, 1)))
+    return g.build([x], [g.mean_hw(s)])
+
+
+@pytest.mark.parametrize(("axis", "view"), [(1, True), (3, False)])
+def test_split_views(axis: int, view: bool, tmp_path: Path, require_cc: str) -> None:
+    """Along H each half is a contiguous block of the input: the halves are views (no code);
+    along C they interleave and are copied."""
+    model = split_model(axis)
+    path = tmp_path / "sp.tflite"
+    path.write_bytes(model)
+    graph = optimize(load_model(path))
+    sp = next(n for n in graph.nodes if n.op == "split")
+    assert (sp.alias is not None) == view
+    if view:
+        layout = plan_memory(graph)
+        x, (y0, y1) = sp.input(0), sp.outputs
+        assert layout.offset_of(y0) == layout.offset_of(x)
+        assert layout.offset_of(y1) == layout.offset_of(x) + y0.nbytes
+    assert ("mcu_copy(" in generate(path, name="sp").files["sp.c"]) != view
+    check_against_litert(model, tmp_path, n=4, name="sp")
+    rep = validate_model(path, batches=2, seed=2, per_layer=True, progress=False)
+    assert rep.layers is not None and rep.first_divergence is None
+    assert all(row.metrics.bit_exact == 1.0 for row in rep.layers)

@@ -24,8 +24,9 @@ buffers too).
 
 A CONCATENATION whose producers write straight into their slices (``alias`` set on the concat
 node by :mod:`mcuai.passes.in_place`) joins every input into the output's group at the input's
-byte offset in the output (``StorageGroup.offsets``; ``MemoryLayout.offset_of`` adds it). Such
-*sliced* groups take part in no tie.
+byte offset in the output (``StorageGroup.offsets``; ``MemoryLayout.offset_of`` adds it); a
+SPLIT whose outputs are views (``alias`` set) joins every output into the input's group at its
+slice's offset. Such *sliced* groups take part in no tie.
 
 With memory pools (:mod:`mcuai.memory.pools`) the buffers are spread over several regions and
 every offset is relative to the start of its buffer's pool.
@@ -170,6 +171,11 @@ def storage_groups(
                 for part in n.inputs:
                     assert part is not None
                     union(y, part, start)
+                    start += part.nbytes
+            elif n.op == "split":  # every output is a view of its slice of the input
+                start = 0
+                for part in n.outputs:
+                    union(x, part, start)
                     start += part.nbytes
             else:
                 union(x, y)

@@ -2,7 +2,8 @@
 Cost: one operation per element (a copy).
 
 Lowering: one ``mcu_copy`` per output, stored values copied unchanged (TFLite
-``reference_ops::Split`` copies raw values whatever the quantization parameters).
+``reference_ops::Split`` copies raw values whatever the quantization parameters). No code when
+``passes/in_place.py`` made the outputs views of their contiguous slices (``alias`` set).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Split(OpDef):
         return node.input(0).size
 
     def lower(self, node: Node) -> list[Call]:
+        if node.alias is not None:  # the outputs are views of their slices (passes/in_place)
+            return []
         a: SplitAttrs = node.attrs
         x = node.input(0)
         es = elem_size(node, x, *node.outputs)

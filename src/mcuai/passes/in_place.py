@@ -65,8 +65,12 @@ a model output: ``alias = 0`` on the concat, every input joins the output's stor
 byte offset (:mod:`mcuai.memory.liveness`), so its producer writes straight into its slice and
 the concat emits no code. Those groups take no overlapping in-place layer.
 
-Not done: split and strided slices as views (none of the benchmark models has them, and
-``Node.alias`` names one output), average pooling in place.
+Split views: a SPLIT (TFLite numerics, int8/int16/uint8) along an axis with only 1s before it,
+whose input is dead after it and neither a model input nor output, and whose outputs (not
+model outputs) start at multiples of 16 bytes, gets ``alias = 0``: every output is a view of
+its slice of the input and the split emits no code.
+
+Not done: strided slices as views, average pooling in place.
 """
 
 from __future__ import annotations
@@ -146,8 +150,8 @@ def confirm(node: Node, calls: list[Call]) -> None:
     alias = node.alias
     if alias is None or get_op(node.op).is_view:
         return
-    if node.op == "concat":
-        if calls:  # the slices need a kernel that writes them into place: keep the copy
+    if node.op in ("concat", "split"):
+        if calls:  # slices in place need a lowering without code: keep the copies
             node.alias = None
     elif is_overlapping(node):
         if len(calls) != 1 or calls[0].kernel not in OVERLAP_KERNELS:
@@ -192,7 +196,7 @@ class _Storage:
         self.last_read: dict[int, int] = {}
         self.is_output: dict[int, bool] = {}
         self.is_input: dict[int, bool] = {}
-        self._concats = [n for n in graph.nodes if n.op == "concat"]
+        self._concats = [n for n in graph.nodes if n.op in ("concat", "split")]
         for t in graph.inputs:
             self._add(t)
             self.is_input[t.uid] = True
@@ -207,7 +211,10 @@ class _Storage:
             for t in n.outputs:
                 self._add(t)
         for n in graph.nodes:
-            if n.alias is not None:
+            if n.alias is not None and n.op == "split":
+                for y in n.outputs:
+                    self.union(n.input(0), y)
+            elif n.alias is not None:
                 for x in n.inputs if n.op == "concat" else [n.input(n.alias)]:
                     assert x is not None
                     self.union(x, n.output)
@@ -237,7 +244,8 @@ class _Storage:
 
     @property
     def sliced(self) -> set[int]:
-        """Roots of groups holding a concatenation written by its producers."""
+        """Roots of groups holding a concatenation written by its producers or a split's
+        views."""
         return {self.find(n.output) for n in self._concats if n.alias is not None}
 
     def dead_after(self, t: Tensor, step: int) -> bool:
@@ -248,6 +256,7 @@ class _Storage:
 def run(graph: Graph) -> Graph:
     store = _Storage(graph)
     _concat_slices(graph, store)
+    _split_views(graph, store)
     for i, n in enumerate(graph.nodes):
         ks = [k for k in candidates(n) if store.dead_after(n.input(k), i)]
         if not ks:
@@ -302,6 +311,36 @@ def _concat_slices(graph: Graph, store: _Storage) -> None:
             n.alias = 0
             for x in xs:
                 assert x is not None
+                store.union(x, y)
+
+
+def _split_views(graph: Graph, store: _Storage) -> None:
+    """Make the outputs of a SPLIT views of their contiguous slices of the input (module
+    docstring): ``alias = 0`` on the split node, which then emits no code."""
+    outputs = {t.uid for t in graph.outputs}
+    for i, n in enumerate(graph.nodes):
+        if n.op != "split" or n.alias is not None or n.numerics != "tflite" or not n.inputs:
+            continue
+        x = n.input(0)
+        r = store.find(x)
+        if (
+            x.is_const
+            or x.dtype not in (DType.INT8, DType.INT16, DType.UINT8)
+            or any(d != 1 for d in x.shape[: n.attrs.axis])
+            or store.is_input[r]
+            or store.is_output[r]
+            or not store.dead_after(x, i)
+        ):
+            continue
+        start, ok = 0, True
+        for y in n.outputs:
+            if y.uid in outputs or y.dtype is not x.dtype or start % 16:
+                ok = False
+                break
+            start += y.nbytes
+        if ok:
+            n.alias = 0
+            for y in n.outputs:
                 store.union(x, y)
 
 
