@@ -631,3 +631,19 @@ def test_qdq_batch_matmul_bit_exact(
     y = g.node("MatMul", [a, b], "mm")
     out = g.dq(g.q(y, "yq", 0.09, 2), "y", 0.09, 2)
     _assert_exact(_validate(tmp_path, g.model({"a": a_shape, "b": b_shape}, [out]), "bmm"))
+
+
+def test_float_erf_bit_exact(tmp_path: Path, require_cc: str) -> None:
+    """ORT's float Erf (MLAS: two polynomial ranges, an FMA exp): every output identical,
+    over both ranges, the clamp region and signed zeros."""
+    g = G()
+    y = g.node("Erf", ["x"], "erf")
+    m = g.model({"x": [1, 4096]}, [y])
+    x = np.concatenate([np.linspace(-6, 6, 4092), np.array([0.0, -0.0, 1e30, -1e30])]).astype(
+        np.float32
+    )
+    vi = tmp_path / "x.npz"
+    np.savez(vi, x=np.stack([x.reshape(1, -1), -x.reshape(1, -1)]))
+    rep = _validate(tmp_path, m, "erf", vi=vi, batches=2)
+    vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
+    assert vals == [1.0], vals

@@ -26,7 +26,6 @@ from click.testing import CliRunner
 
 from helpers import onnx_models as om
 from mcuai.cli import cli
-from mcuai.errors import UnsupportedError
 from mcuai.validate.run import ValidationReport, validate_model
 
 pytestmark = [pytest.mark.cc, pytest.mark.ref]
@@ -41,13 +40,9 @@ FORMATS = ("qdq", "qoperator")
 ACTIVATIONS = ("int8", "uint8", "uint8w")  # uint8w: uint8 activations and uint8 weights
 GRANULARITY = ("pc", "pt")  # per-channel, per-tensor weights
 
-_ERF = "no float32 kernel for Erf (ONNX 'erf' has an IR op but no lowering)"
-
 
 def _xfail_table() -> dict[str, tuple[type[BaseException], str]]:
     t: dict[str, tuple[type[BaseException], str]] = {}
-    for fmt, act, g in itertools.product(FORMATS, ACTIVATIONS, GRANULARITY):
-        t[f"fmid-{fmt}-{act}-{g}"] = (UnsupportedError, _ERF)
     return t
 
 

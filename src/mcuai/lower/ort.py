@@ -564,6 +564,15 @@ def _lower_batch_matmul(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel, _REQ), args, comment="ORT QLinearMatMul")]
 
 
+def _lower_erf(node: Node) -> list[Call] | None:
+    """ORT's float Erf (MLAS's FMA kernel): ``mcu_erf_ort_f32``."""
+    x, y = node.input(0), node.output
+    if x.dtype is not DType.FLOAT32 or y.dtype is not DType.FLOAT32:
+        return None
+    args: list[Value] = [y.size, TensorRef(x), TensorRef(y, out=True)]
+    return [Call("mcu_erf_ort_f32", ("mcu_erf_ort_f32",), args, comment="ORT float Erf (MLAS)")]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -714,6 +723,7 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 
 
 _LOWER = {
+    "erf": _lower_erf,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
@@ -825,6 +835,7 @@ def _fixed_softmax(node: Node) -> list[Call] | None:
 
 
 _LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
+    "erf": _lower_erf,
     "avg_pool2d": _fixed_avg_pool,
     "fully_connected": _fixed_fc,
     "quantize": _lower_quantize,
