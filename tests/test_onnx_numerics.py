@@ -647,3 +647,17 @@ def test_float_erf_bit_exact(tmp_path: Path, require_cc: str) -> None:
     rep = _validate(tmp_path, m, "erf", vi=vi, batches=2)
     vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
     assert vals == [1.0], vals
+
+
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh"])
+def test_float_sigmoid_tanh_bit_exact(tmp_path: Path, require_cc: str, op: str) -> None:
+    """ORT's float Sigmoid / Tanh (MLAS's rational approximations with FMA)."""
+    g = G()
+    y = g.node(op, ["x"], "act")
+    m = g.model({"x": [1, 4096]}, [y])
+    x = np.linspace(-20, 20, 4096).astype(np.float32)
+    vi = tmp_path / "x.npz"
+    np.savez(vi, x=np.stack([x.reshape(1, -1), (x * 0.37).reshape(1, -1)]))
+    rep = _validate(tmp_path, m, op, vi=vi, batches=2)
+    vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
+    assert vals == [1.0], vals

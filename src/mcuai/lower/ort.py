@@ -642,7 +642,9 @@ def ort_lut(node: Node, fn: Callable[[np.float32], np.float32]) -> np.ndarray:
 
 
 def _logistic(x: np.float32) -> np.float32:
-    return f32(min(max(f32(mlas_rational(x, _MLAS_LOGISTIC) + f32(0.5)), f32(0)), f32(1)))
+    """MLAS logistic: ``max(p / q + 0.5, 0)`` -- its FMA3 kernel has no upper clamp (ORT
+    returns 1.0000001 for some inputs)."""
+    return f32(max(f32(mlas_rational(x, _MLAS_LOGISTIC) + f32(0.5)), f32(0)))
 
 
 def _tanh(x: np.float32) -> np.float32:
@@ -653,6 +655,10 @@ def _lower_lut(node: Node) -> list[Call] | None:
     from mcuai.lower.activations import lut_s8_call
 
     x, y = node.input(0), node.output
+    if x.dtype is DType.FLOAT32 and y.dtype is DType.FLOAT32 and node.op in ("logistic", "tanh"):
+        kernel = f"mcu_{node.op}_ort_f32"  # ORT's float Sigmoid / Tanh (MLAS)
+        args: list[Value] = [y.size, TensorRef(x), TensorRef(y, out=True)]
+        return [Call(kernel, (kernel,), args, comment=f"ORT float {node.op} (MLAS)")]
     if not _int8_io(node, x, y):
         return None
     fn: Callable[[np.float32], np.float32]
