@@ -179,9 +179,11 @@ def test_pack_dw3x3_layout(c: int) -> None:
         ((1, 9, 9, 3), (1, 9, 9, 3), (0.2, 10), (0.3, -10), (0.01, 100), ACT.RELU_N1_TO_1),
     ],
 )
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_add(
     tmp_path: Path,
     arm_tools: None,
+    target: str,
     a_shape: tuple[int, ...],
     b_shape: tuple[int, ...],
     qa: tuple[float, int],
@@ -190,7 +192,7 @@ def test_add(
     act: int,
 ) -> None:
     m = binary_model("ADD", a_shape, b_shape, qa=qa, qb=qb, qo=qo, act=act)
-    check_dsp(m, tmp_path, "mcu_add_s8")
+    check_dsp(m, tmp_path, "mcu_add_s8", target=target)
 
 
 def test_add_all_pairs_ties(tmp_path: Path, arm_tools: None) -> None:
@@ -198,7 +200,9 @@ def test_add_all_pairs_ties(tmp_path: Path, arm_tools: None) -> None:
     vals = np.arange(-128, 128, dtype=np.int8)
     a, b = (v.reshape(1, 256, 256, 1) for v in np.meshgrid(vals, vals, indexing="ij"))
     m = binary_model("ADD", a.shape, b.shape, qa=(0.05, 0), qb=(0.05, 0), qo=(0.1, 0))
-    check_dsp(m, tmp_path, "mcu_add_s8", inputs=[[a, b]])
+    for target in ("cortex-m4", "cortex-m55"):
+        (tmp_path / target).mkdir()
+        check_dsp(m, tmp_path / target, "mcu_add_s8", target=target, inputs=[[a, b]])
 
 
 # ---- pooling --------------------------------------------------------------------------------
@@ -214,11 +218,14 @@ POOL_KERNEL = {"AVERAGE_POOL_2D": "mcu_avgpool2d_s8", "MAX_POOL_2D": "mcu_maxpoo
         ((2, 7, 5, 3), (3, 2), (1, 1), PAD.SAME, ACT.RELU6),  # tail only, batch 2
         ((1, 25, 5, 12), (25, 5), (1, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # global, 125 taps
         ((1, 20, 15, 4), (20, 15), (1, 1), PAD.VALID, ACT.NONE),  # 300 taps: 32-bit sums
+        ((1, 6, 6, 37), (2, 3), (2, 2), PAD.SAME, ACT.RELU),  # 16-channel vectors + tail
     ],
 )
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_pool(
     tmp_path: Path,
     arm_tools: None,
+    target: str,
     op: str,
     shape: tuple[int, int, int, int],
     k: tuple[int, int],
@@ -227,7 +234,7 @@ def test_pool(
     act: int,
 ) -> None:
     m = pool_model(op, shape, k, stride=stride, padding=padding, act=act)
-    check_dsp(m, tmp_path, POOL_KERNEL[op])
+    check_dsp(m, tmp_path, POOL_KERNEL[op], target=target)
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,29 @@
  *   |q - zp| <= 255, so (q - zp) << 20 < 2^28; m1, m2 <= 1/2, hence
  *   |x1 + x2| < 2^28: no int32 overflow.
  * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE): the same three requantizations
- *   as one 64-bit constant + two SMLALs + a shift each (exact, see below).
+ *   as one 64-bit constant + two SMLALs + a shift each (exact, see below). Helium
+ *   (__ARM_FEATURE_MVE, Cortex-M55): four elements per int32x4 vector, VQRDMULH + VRSHL with
+ *   the round-half-away fix-up (add_mve_rescale), tail-predicated.
  * In place: out may share storage with an input of the output's shape (each element is read
  *   before it is written).
  */
 #include "mcu_add_s8.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_PORTABLE)
+#include <arm_mve.h>
+#define MCU_ADD_MVE 1
+
+/* MultiplyByQuantizedMultiplierSmallerThanOneExp on four lanes (shift <= 0), bit-exact:
+ * VQRDMULH is SaturatingRoundingDoublingHighMul (floor((a*b + 2^30) / 2^31), same
+ * saturation), and RoundingDivideByPOT (round half away) is VRSHL (round half up) applied to
+ * h - 1 for negative h (saturating: only INT32_MIN is affected and rounds the same). */
+static inline int32x4_t add_mve_rescale(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    int32x4_t h = vqrdmulhq_s32(x, multiplier);
+    h = vqaddq_s32(h, vshrq_n_s32(vandq_s32(h, shift), 31));
+    return vrshlq_s32(h, shift);
+}
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
 /* Cortex-M DSP path of the three MultiplyByQuantizedMultiplierSmallerThanOneExp steps
@@ -77,6 +95,34 @@ static void add_row_s8(const void *params, const void *a, int32_t a_step, const 
     int8_t *o = (int8_t *)out;
     int32_t i;
 
+#if defined(MCU_ADD_MVE)
+    if ((a_step == 0 || a_step == 1) && (b_step == 0 || b_step == 1) && p->input1_shift <= 0
+        && p->input2_shift <= 0 && p->output_shift <= 0) {
+        /* four elements per int32x4 vector (a step of 0 broadcasts the element) */
+        const int32x4_t off1 = vdupq_n_s32(p->input1_offset);
+        const int32x4_t off2 = vdupq_n_s32(p->input2_offset);
+        const int32x4_t ls = vdupq_n_s32(p->left_shift);
+        const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier);
+        const int32x4_t s1 = vdupq_n_s32(p->input1_shift);
+        const int32x4_t m2 = vdupq_n_s32(p->input2_multiplier);
+        const int32x4_t s2 = vdupq_n_s32(p->input2_shift);
+        const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
+        const int32x4_t so = vdupq_n_s32(p->output_shift);
+        const int32x4_t oo = vdupq_n_s32(p->output_offset);
+        const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+        for (i = 0; i < n; i += 4) {
+            const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+            int32x4_t v1 = a_step != 0 ? vldrbq_z_s32(x + i, pr) : vdupq_n_s32(*x);
+            int32x4_t v2 = b_step != 0 ? vldrbq_z_s32(y + i, pr) : vdupq_n_s32(*y);
+            int32x4_t r;
+            v1 = add_mve_rescale(vshlq_s32(vaddq_s32(v1, off1), ls), m1, s1);
+            v2 = add_mve_rescale(vshlq_s32(vaddq_s32(v2, off2), ls), m2, s2);
+            r = vaddq_s32(add_mve_rescale(vaddq_s32(v1, v2), mo, so), oo);
+            vstrbq_p_s32(o + i, vminq_s32(vmaxq_s32(r, lo), hi), pr);
+        }
+        return;
+    }
+#endif
 #if defined(MCU_ADD_DSP)
     if (p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_shift <= 0) {
         add_rq r1, r2, ro;

@@ -12,13 +12,17 @@
  *   DCHECKs it) and ignores both; so does this kernel.
  * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE): four channels per word, summed
  *   with SXTAB16 in 16-bit lanes when the window has at most 256 in-image taps (exact, see
- *   avg4_sums); then the same division.
+ *   avg4_sums); then the same division. Helium (__ARM_FEATURE_MVE, Cortex-M55): eight channels
+ *   per int16x8 vector (sums of at most 256 taps, exact), the last ones tail-predicated.
  * Overflow: int32 sum of at most Kh*Kw values of magnitude <= 2^7:
  *   fits for windows below 2^24 taps.
  */
 #include "mcu_avgpool2d_s8.h"
 
-#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_PORTABLE)
+#include <arm_mve.h>
+#define MCU_AVGPOOL_MVE 1
+#elif defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
 #include <arm_acle.h>
 #include <string.h>
 #define MCU_AVGPOOL_DSP 1
@@ -68,6 +72,32 @@ void mcu_avgpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                 const int8_t *win =
                     in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
                 c = 0;
+#if defined(MCU_AVGPOOL_MVE)
+                if (win_h * win_w <= 256 && win_h * win_w > 0) {
+                    /* 8 channels per int16x8 vector (VLDRB.S16 widening loads): sums of at most
+                     * 256 int8 values fit int16 exactly; then the same division per lane */
+                    const int32_t cnt = win_h * win_w;
+                    int16_t sum[8];
+                    int32_t j, nc;
+                    for (; c < in_c; c += nc) {
+                        const mve_pred16_t pr = vctp16q((uint32_t)(in_c - c));
+                        int16x8_t acc = vdupq_n_s16(0);
+                        nc = in_c - c < 8 ? in_c - c : 8;
+                        for (ky = 0; ky < win_h; ++ky) {
+                            const int8_t *r = win + c + (size_t)ky * (size_t)in_w * (size_t)in_c;
+                            for (kx = 0; kx < win_w; ++kx) {
+                                acc = vaddq_s16(acc, vldrbq_z_s16(r + (size_t)kx * (size_t)in_c, pr));
+                            }
+                        }
+                        vst1q_s16(sum, acc);
+                        for (j = 0; j < nc; ++j) {
+                            const int32_t v = sum[j];
+                            const int32_t a = v > 0 ? (v + cnt / 2) / cnt : (v - cnt / 2) / cnt;
+                            *out++ = (int8_t)mcu_clamp(a, p->act_min, p->act_max);
+                        }
+                    }
+                }
+#endif
 #if defined(MCU_AVGPOOL_DSP)
                 if (win_h * win_w <= 256 && win_h * win_w > 0) {
                     const int32_t cnt = win_h * win_w;

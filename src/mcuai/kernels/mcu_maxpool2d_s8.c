@@ -9,10 +9,15 @@
  *   input and output quantization and ignores both). No arithmetic, no overflow.
  * Cortex-M DSP extension (__ARM_FEATURE_DSP, not MCU_PORTABLE): four channels per word,
  *   byte-wise signed max/min with SSUB8 + SEL (the same comparisons on the same integers).
+ *   Helium (__ARM_FEATURE_MVE, Cortex-M55): 16 channels per vector, VMAX/VMIN, the last
+ *   channels tail-predicated (disabled lanes load 0 and are never stored).
  */
 #include "mcu_maxpool2d_s8.h"
 
-#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_PORTABLE)
+#include <arm_mve.h>
+#define MCU_MAXPOOL_MVE 1
+#elif defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
 #include <arm_acle.h>
 #include <string.h>
 #define MCU_MAXPOOL_DSP 1
@@ -63,6 +68,23 @@ void mcu_maxpool2d_s8(const mcu_conv_params *p, const mcu_dims *in_dims,
                 const int8_t *win =
                     in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
                 c = 0;
+#if defined(MCU_MAXPOOL_MVE)
+                for (; c < in_c; c += 16) {
+                    /* 16 channels per vector, the last ones tail-predicated */
+                    const mve_pred16_t pr = vctp8q((uint32_t)(in_c - c));
+                    int8x16_t m = vdupq_n_s8(-128);
+                    for (ky = 0; ky < win_h; ++ky) {
+                        const int8_t *row = win + c + (size_t)ky * (size_t)in_w * (size_t)in_c;
+                        for (kx = 0; kx < win_w; ++kx) {
+                            m = vmaxq_s8(m, vldrbq_z_s8(row + (size_t)kx * (size_t)in_c, pr));
+                        }
+                    }
+                    m = vminq_s8(vmaxq_s8(m, vdupq_n_s8((int8_t)p->act_min)),
+                                 vdupq_n_s8((int8_t)p->act_max));
+                    vstrbq_p_s8(out, m, pr);
+                    out += in_c - c < 16 ? in_c - c : 16;
+                }
+#endif
 #if defined(MCU_MAXPOOL_DSP)
                 for (; c + 4 <= in_c; c += 4) {
                     uint32_t m = 0x80808080u;
