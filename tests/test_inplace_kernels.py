@@ -380,3 +380,24 @@ def test_split_views(axis: int, view: bool, tmp_path: Path, require_cc: str) -> 
     rep = validate_model(path, batches=2, seed=2, per_layer=True, progress=False)
     assert rep.layers is not None and rep.first_divergence is None
     assert all(row.metrics.bit_exact == 1.0 for row in rep.layers)
+
+
+def test_ties_inside_memory_pools(tmp_path: Path, require_cc: str) -> None:
+    """With memory pools tied buffers go to one pool together: a pool just the size of the
+    single tied arena, too small without the overlaps, holds the model; the code gives the
+    single arena's outputs (which match LiteRT, test_chain_runs_in_place_and_is_exact)."""
+    from mcuai.memory.pools import Pool
+    from test_pools import pools_vs_arena
+
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(chain_model())
+    graph = optimize(load_model(path))
+    size = analyze(path).arena_bytes
+    without = plan_memory(run_pipeline(load_model(path), WITHOUT_IN_PLACE)).plan.lower_bound
+    assert size < without
+    pools = [Pool("dtcm", 256, fast=True), Pool("sram", size)]
+    layout = plan_memory(graph, pools=pools)
+    assert layout.ties and layout.pool_plan is not None
+    for k, p in enumerate(layout.pool_plan.plans):
+        check_plan([b for b in layout.buffers if layout.pool_of(b.id) == k], p)
+    pools_vs_arena(path, pools, tmp_path)

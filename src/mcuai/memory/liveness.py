@@ -18,9 +18,11 @@ Overlapping in-place layers (:mod:`mcuai.memory.overlap`: a window op or a narro
 conversion whose output starts ``D`` bytes below its dead input) do not join their input's
 group: the two groups become a *tie* of the planner (``offset(input) = offset(output) + D``,
 ``D`` rounded up to the alignment), so each keeps its own lifetime. :func:`plan_memory` plans
-with and without the ties and keeps the smaller arena (ties are dropped on an equal size, with
-memory pools, and when a side lives outside the arena: the kernels are correct with separate
-buffers too).
+with and without the ties and keeps the smaller arena (ties are dropped on an equal size, and
+when a side lives outside the arena: the kernels are correct with separate buffers too). With
+memory pools likewise: tied buffers then go to one pool together
+(:func:`~mcuai.memory.pools.place_in_pools`), kept when that gives smaller pools in total (the
+ties win on equal totals).
 
 A CONCATENATION whose producers write straight into their slices (``alias`` set on the concat
 node by :mod:`mcuai.passes.in_place`) joins every input into the output's group at the input's
@@ -41,7 +43,7 @@ from mcuai.ir.graph import Graph
 from mcuai.ir.tensor import Tensor
 from mcuai.memory.overlap import is_overlapping, overlap_offset
 from mcuai.memory.planner import Buffer, Plan, lower_bound, plan_arena
-from mcuai.memory.pools import Pool, PoolPlan, place_in_pools
+from mcuai.memory.pools import Pool, PoolFitError, PoolPlan, place_in_pools
 from mcuai.ops import get_op
 
 
@@ -280,17 +282,31 @@ def plan_memory(
         heat = {
             b.id: (accesses[b.id] if b.id < len(groups) else 2) / max(b.size, 1) for b in buffers
         }
-        pool_plan = place_in_pools(buffers, pools, alignment, heat)
+        ties = overlap_ties(graph, index, groups, alignment)
+        tried: list[tuple[int, PoolPlan, list[tuple[int, int, int]]]] = []
+        error: PoolFitError | None = None
+        for use in [ties, []] if ties else [[]]:
+            try:
+                pp = place_in_pools(buffers, pools, alignment, heat, use)
+            except PoolFitError as e:
+                error = error or e
+                continue
+            tried.append((sum(p.arena_size for p in pp.plans), pp, use))
+        if not tried:
+            assert error is not None
+            raise error
+        _, pool_plan, ties = min(tried, key=lambda c: c[0])  # the ties win on equal totals
         offsets: dict[int, int] = {}
         for p in pool_plan.plans:
             offsets.update(p.offsets)
         plan = Plan(
             offsets=offsets,
             arena_size=sum(p.arena_size for p in pool_plan.plans),
-            lower_bound=lower_bound(buffers),
+            lower_bound=lower_bound(buffers, ties),
             heuristic="pools",
             alignment=alignment,
             candidates={},
+            ties=tuple(ties),
         )
     else:
         plan = plan_arena(buffers, alignment)

@@ -156,7 +156,7 @@ def _check_ids(buffers: Sequence[Buffer]) -> None:
 Tie = tuple[int, int, int]
 
 
-def _shared(a: Buffer, b: Buffer, d: int, alignment: int) -> int:
+def shared_bytes(a: Buffer, b: Buffer, d: int, alignment: int) -> int:
     """Bytes ``a`` (at ``d`` above ``b``) and ``b`` share, sizes rounded up to ``alignment``."""
     sa, sb = _align_up(a.size, alignment), _align_up(b.size, alignment)
     return max(0, min(d + sa, sb) - max(d, 0)) if a.size and b.size else 0
@@ -177,7 +177,7 @@ def _peak_tied(buffers: Sequence[Buffer], alignment: int, ties: Sequence[Tie]) -
         a, b = by_id[a_id], by_id[b_id]
         lo, hi = max(a.first, b.first), min(a.last, b.last)
         if lo <= hi:
-            need[lo : hi + 1] -= _shared(a, b, d, alignment)
+            need[lo : hi + 1] -= shared_bytes(a, b, d, alignment)
     return int(need.max(initial=0))
 
 

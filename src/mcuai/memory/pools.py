@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from mcuai.errors import McuaiError, UsageError
-from mcuai.memory.planner import Buffer, Plan, lower_bound, plan_arena
+from mcuai.memory.planner import Buffer, Plan, lower_bound, plan_arena, shared_bytes
 
 __all__ = ["Pool", "PoolFitError", "PoolPlan", "load_pools", "parse_bytes", "place_in_pools"]
 
@@ -152,46 +152,75 @@ def place_in_pools(
     pools: Sequence[Pool],
     alignment: int,
     heat: Mapping[int, float],
+    ties: Sequence[tuple[int, int, int]] = (),
 ) -> PoolPlan:
     """Assign every buffer to a pool and plan each pool (module docstring, steps 1-5).
 
-    ``heat`` maps buffer id -> accesses per byte (missing: 0)."""
+    ``heat`` maps buffer id -> accesses per byte (missing: 0). ``ties`` (overlapping in
+    place, :mod:`mcuai.memory.planner`): tied buffers go to one pool together (the capacity
+    check counts each of them in full) and are planned there with their ties."""
     if not pools:
         raise UsageError("no memory pools given")
     by_heat = sorted(buffers, key=lambda b: (-heat.get(b.id, 0.0), b.size, b.first, b.id))
     try:
-        return _attempt(buffers, pools, alignment, by_heat)
+        return _attempt(buffers, pools, alignment, by_heat, ties)
     except PoolFitError as first_error:
         # the heat order may strand a large buffer: fall back to largest first, which packs
         # best, before giving up
         by_size = sorted(buffers, key=lambda b: (-b.size, b.first, b.id))
         try:
-            return _attempt(buffers, pools, alignment, by_size)
+            return _attempt(buffers, pools, alignment, by_size, ties)
         except PoolFitError:
             raise first_error from None
 
 
 def _attempt(
-    buffers: Sequence[Buffer], pools: Sequence[Pool], alignment: int, rank: list[Buffer]
+    buffers: Sequence[Buffer],
+    pools: Sequence[Pool],
+    alignment: int,
+    rank: list[Buffer],
+    ties: Sequence[tuple[int, int, int]] = (),
 ) -> PoolPlan:
     """Steps 1, 3-5 with the buffers taken in ``rank`` order."""
     order = _pool_order(pools)
     steps = max((b.last + 1 for b in buffers), default=1)
     usage = [np.zeros(steps, dtype=np.int64) for _ in pools]
     assign: dict[int, int] = {}
+    by_id = {b.id: b for b in buffers}
+    tied: dict[int, list[Buffer]] = {}  # buffer id -> its compound (tied buffers)
+    for a, c, _ in ties:
+        group = {id(x): x for x in [*tied.get(a, [by_id[a]]), *tied.get(c, [by_id[c]])]}
+        members = sorted(group.values(), key=lambda b: b.id)
+        for m in members:
+            tied[m.id] = members
+
+    def need(b: Buffer) -> np.ndarray:
+        """Aligned bytes ``b`` (with its compound) occupies at each step, tied bytes once."""
+        extra = np.zeros(steps, dtype=np.int64)
+        members = tied.get(b.id, [b])
+        for m in members:
+            extra[m.first : m.last + 1] += _align_up(m.size, alignment)
+        ids = {m.id for m in members}
+        for a, c, d in ties:
+            if a in ids:
+                x, y = by_id[a], by_id[c]
+                lo, hi = max(x.first, y.first), min(x.last, y.last)
+                if lo <= hi:
+                    extra[lo : hi + 1] -= shared_bytes(x, y, d, alignment)
+        return extra
 
     def fits(b: Buffer, k: int) -> bool:
-        span = usage[k][b.first : b.last + 1]
-        return int(span.max()) + _align_up(b.size, alignment) <= pools[k].size
+        return int((usage[k] + need(b)).max()) <= pools[k].size
 
     def put(b: Buffer, k: int, sign: int = 1) -> None:
-        usage[k][b.first : b.last + 1] += sign * _align_up(b.size, alignment)
+        usage[k] += sign * need(b)
         if sign > 0:
-            assign[b.id] = k
+            for m in tied.get(b.id, [b]):
+                assign[m.id] = k
 
     def no_room(b: Buffer) -> PoolFitError:
         aligned = [Buffer(x.id, _align_up(x.size, alignment), x.first, x.last) for x in buffers]
-        need = lower_bound(aligned)
+        need = lower_bound(aligned, ties)
         total = sum(p.size for p in pools)
         if need > total:
             return PoolFitError(
@@ -208,7 +237,9 @@ def _attempt(
         )
 
     for b in rank:
-        if not b.size:
+        if b.id in assign:  # placed with its compound
+            continue
+        if not b.size and b.id not in tied:
             assign[b.id] = order[0]
             continue
         k = next((k for k in order if fits(b, k)), None)
@@ -220,7 +251,8 @@ def _attempt(
     for pos, k in enumerate(order):
         while True:
             members = [b for b in buffers if assign[b.id] == k]
-            plan = plan_arena(members, alignment)
+            inside = [t for t in ties if assign[t[0]] == k]
+            plan = plan_arena(members, alignment, inside)
             if plan.arena_size <= pools[k].size:
                 plans[k] = plan
                 break
