@@ -222,12 +222,13 @@ int main(void)
 {
     struct { int32_t acc; int32_t pad; int64_t bits; } in;
     while (fread(&in, sizeof in, 1, stdin) == 1) {
-        int32_t r[3];
+        int32_t r[4];
         mcu_fc_rq rq;
         mcu_fc_rq_init(&rq, in.bits);
         r[0] = mcu_fc_requantize(in.acc, in.bits);
         r[1] = mcu_requantize_f64(in.acc, mcu_f64_from_bits(in.bits));
         r[2] = mcu_fc_rq_apply(in.acc, &rq);
+        r[3] = mcu_fc_rq_out(in.acc, &rq, 5, -128, 120);
         fwrite(r, sizeof r, 1, stdout);
     }
     return 0;
@@ -302,7 +303,7 @@ def test_fc_integer_requantization_equals_float64(require_cc: str, tmp_path: Pat
     rec["acc"] = accs
     rec["bits"] = scales.view(np.int64)
     out = subprocess.run([str(exe)], input=rec.tobytes(), capture_output=True, check=True)
-    got = np.frombuffer(out.stdout, np.int32).reshape(-1, 3)
+    got = np.frombuffer(out.stdout, np.int32).reshape(-1, 4)
     pairs = list(zip(accs.tolist(), scales.tolist(), strict=True))
     want = np.array([_round_half_away_sat(a, v) for a, v in pairs])
     ties = sum(Fraction(float(a) * v).denominator == 2 for a, v in pairs)
@@ -310,3 +311,4 @@ def test_fc_integer_requantization_equals_float64(require_cc: str, tmp_path: Pat
     np.testing.assert_array_equal(got[:, 0], want)  # integer emulation
     np.testing.assert_array_equal(got[:, 1], want)  # the float64 form it replaces
     np.testing.assert_array_equal(got[:, 2], want)  # the per-channel form with a 32-bit fast path
+    np.testing.assert_array_equal(got[:, 3], np.clip(want + 5, -128, 120))  # and with the clamp

@@ -197,6 +197,50 @@ void mcu_mm_cols2(int32_t *cols, const int8_t *x0, const int8_t *x1, int32_t k)
             "    .popsection\n")
 
 MCU_MM_KERN(mcu_mm_kern22, 16, "r4-r7", MCU_MM_K22_GROUP);
+
+/* One group of the 4x1 block: r4..r7 += (words of w0..w3 at r1, r10, r11, r2) x (ca cb). */
+#define MCU_MM_K41_ROW(acc, wp)                                                                \
+    "    ldr     r12, [" wp "], #4\n"                                                       \
+    "    sxtb16  r0, r12\n"                                                                 \
+    "    sxtb16  r12, r12, ror #8\n"                                                        \
+    "    smlad   " acc ", r0, r8, " acc "\n"                                                \
+    "    smlad   " acc ", r12, r9, " acc "\n"
+#define MCU_MM_K41_GROUP                                                                      \
+    "    ldm     r3!, {r8, r9}\n"                                                           \
+    MCU_MM_K41_ROW("r4", "r1") MCU_MM_K41_ROW("r5", "r10") MCU_MM_K41_ROW("r6", "r11")        \
+    MCU_MM_K41_ROW("r7", "r2")
+
+/* mcu_mm_kern41(acc, w0, k, cols): acc[0..3] += rows w0 + i*k (i < 4) times the column of a
+ * 1-column buffer, over acc[4] groups (r0 = acc, r1 = w0, r2 = k, r3 = cols). */
+__asm__("    .pushsection .text.mcu_mm_kern41,\"ax\",%progbits\n"
+        "    .syntax unified\n"
+        "    .thumb\n"
+        "    .balign 4\n"
+        "    .global mcu_mm_kern41\n"
+        "    .type mcu_mm_kern41, %function\n"
+        "    .thumb_func\n"
+        "mcu_mm_kern41:\n"
+        "    push    {r0, r4-r11, lr}\n"
+        "    ldr     lr, [r0, #16]\n"
+        "    ldm     r0, {r4-r7}\n"
+        "    add     r10, r1, r2\n"
+        "    add     r11, r10, r2\n"
+        "    add     r2, r11, r2\n"
+        "    tst     lr, #1\n"
+        "    beq     1f\n"
+        MCU_MM_K41_GROUP
+        "1:  lsrs    lr, lr, #1\n"
+        "    beq     3f\n"
+        "2:\n"
+        MCU_MM_K41_GROUP MCU_MM_K41_GROUP
+        "    subs    lr, lr, #1\n"
+        "    bne     2b\n"
+        "3:  pop     {r0}\n"
+        "    stm     r0, {r4-r7}\n"
+        "    pop     {r4-r11, pc}\n"
+        "    .size mcu_mm_kern41, . - mcu_mm_kern41\n"
+        "    .popsection\n");
+
 MCU_MM_KERN(mcu_mm_kern21, 8, "r4, r5", MCU_MM_K21_GROUP);
 
 void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,

@@ -154,6 +154,9 @@ void mcu_mm_cols2(int32_t *cols, const int8_t *x0, const int8_t *x1, int32_t k);
  * groups per iteration. Same products and int32 sums as the C of mcu_mm_dot22/dot21. */
 void mcu_mm_kern22(int32_t acc[5], const int8_t *w0, const int8_t *w1, const int32_t *cols);
 void mcu_mm_kern21(int32_t acc[3], const int8_t *w0, const int8_t *w1, const int32_t *cols);
+/* kern41: acc[i] += (row w0 + i*k) . c for i < 4 over acc[4] groups (a 1-column buffer; the
+   fully connected layer's 4 rows per pass, 22 instructions per 16 MACs unrolled). */
+void mcu_mm_kern41(int32_t acc[5], const int8_t *w0, int32_t k, const int32_t *cols);
 
 /* acc[0..3] += rows w0, w1 (K int8 each) times columns 0, 1 of a 2-column buffer:
    acc[0] = w0.c0, acc[1] = w1.c0, acc[2] = w0.c1, acc[3] = w1.c1. */

@@ -11,7 +11,7 @@
  *   acc    = sum_i (x + input_offset) * (w + weights_offset) + bias_model[o]   (int32)
  *   out    = clamp(round_half_away((double)acc * S[o]) + output_offset, act_min, act_max),
  *   S[o]   = (double)s_x * (double)s_w[o] / (double)s_y  (computed at generation time).
- * The float64 product and rounding are evaluated in integers by mcu_fc_rq_apply (a 32-bit
+ * The float64 product and rounding are evaluated in integers by mcu_fc_rq_out (a 32-bit
  * fast path, else mcu_fc_requantize; exact
  * emulation of the IEEE-754 product, proof in mcu_fc_s8.h): no double arithmetic at run time.
  * Rearranged exactly (every product is inside the sum, no padding):
@@ -35,8 +35,7 @@ MCU_INLINE int8_t mcu_fc_out(int32_t acc, const mcu_fc_params *p, const mcu_fc_q
     if (q->step != 0) {
         mcu_fc_rq_init(rq, q->scale_bits[o]);
     }
-    return (int8_t)mcu_fc_clamp_out(mcu_fc_rq_apply(acc, rq), p->output_offset, p->act_min,
-                                    p->act_max);
+    return (int8_t)mcu_fc_rq_out(acc, rq, p->output_offset, p->act_min, p->act_max);
 }
 
 void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
@@ -63,17 +62,40 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
 #if defined(MCU_DSP_MM)
         {
             int32_t *cols = (int32_t *)scratch;
+            const int32_t *ct = cols + (nin >> 2) * 2; /* the Nin % 4 tail words */
             mcu_mm_col col;
-            int32_t acc[2];
+            int32_t acc[3];
             mcu_mm_col_init(&col, cols, 1, 0);
             mcu_mm_col_push(&col, x, nin, 0);
             mcu_mm_col_end(&col, cols, 1, 0, nin);
-            for (o = 0; o < nout; o += 2) {
+            int32_t a4[5], r;
+            for (o = 0; o + 3 < nout; o += 4) {
+                const int8_t *w0 = filter + (size_t)o * nin;
+                for (r = 0; r < 4; ++r) {
+                    a4[r] = bias[o + r] + xsum;
+                }
+                a4[4] = nin >> 2;
+                mcu_mm_kern41(a4, w0, nin, cols);
+                for (r = 0; r < 4; ++r) {
+                    const int8_t *wr = w0 + (size_t)r * nin;
+                    for (i = nin & ~3; i < nin; ++i) {
+                        a4[r] += (int32_t)wr[i] * ct[i & 3];
+                    }
+                    y[o + r] = mcu_fc_out(a4[r], p, q, o + r, &rq);
+                }
+            }
+            for (; o < nout; o += 2) {
                 const int32_t o1 = o + 1 < nout ? o + 1 : o;
+                const int8_t *w0 = filter + (size_t)o * nin, *w1 = filter + (size_t)o1 * nin;
                 acc[0] = bias[o] + xsum;
                 acc[1] = bias[o1] + xsum;
-                mcu_mm_dot21(filter + (size_t)o * nin, filter + (size_t)o1 * nin, nin, cols,
-                             acc);
+                acc[2] = nin >> 2;
+                mcu_mm_kern21(acc, w0, w1, cols);
+                for (i = nin & ~3; i < nin; ++i) {
+                    const int32_t v = ct[i & 3];
+                    acc[0] += (int32_t)w0[i] * v;
+                    acc[1] += (int32_t)w1[i] * v;
+                }
                 y[o] = mcu_fc_out(acc[0], p, q, o, &rq);
                 y[o1] = mcu_fc_out(acc[1], p, q, o1, &rq);
             }

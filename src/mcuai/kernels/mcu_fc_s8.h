@@ -149,6 +149,13 @@ MCU_INLINE int32_t mcu_fc_requantize(int32_t acc, int64_t scale_bits)
     return r >= 0x7FFFFFFFu ? INT32_MAX : (int32_t)r;
 }
 
+/* clamp(r + output_offset, lo, hi) without int32 overflow. */
+MCU_INLINE int32_t mcu_fc_clamp_out(int32_t r, int32_t offset, int32_t lo, int32_t hi)
+{
+    const int64_t v = (int64_t)r + offset;
+    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
 /* Per-channel form of mcu_fc_requantize with a 32-bit fast path (one UMLAL), same results.
  * For a normal S = m * 2^e with t = -e - 53 in [0, 31] (S in about [2^-32, 1)), let
  * m' = m >> 21 (32 bits) and W = |acc| * m' + 2^(t+31) (< 2^64), R = W >> (32 + t) and
@@ -201,11 +208,40 @@ MCU_INLINE int32_t mcu_fc_rq_apply(int32_t acc, const mcu_fc_rq *r)
     return mcu_fc_requantize(acc, r->bits);
 }
 
-/* clamp(r + output_offset, lo, hi) without int32 overflow. */
-MCU_INLINE int32_t mcu_fc_clamp_out(int32_t r, int32_t offset, int32_t lo, int32_t hi)
+
+/* mcu_fc_clamp_out(mcu_fc_rq_apply(acc, r), offset, lo, hi) for an int8 output
+ * (-128 <= lo <= hi <= 127, |offset| <= 255): the fast path as in mcu_fc_rq_apply with
+ * fr = (W >> t) truncated to 32 bits, then the magnitude capped at 2^16 (any larger one
+ * clamps to the same end) and the clamp in 32 bits. */
+MCU_INLINE int32_t mcu_fc_rq_out(int32_t acc, const mcu_fc_rq *r, int32_t offset, int32_t lo,
+                                 int32_t hi)
 {
-    const int64_t v = (int64_t)r + offset;
-    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
+    if (r->fast) {
+        const uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+        const int32_t t = r->t;
+        uint32_t wlo = r->hlo, whi = r->hhi;
+#if (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__)                                \
+     || defined(__ARM_ARCH_8_1M_MAIN__))                                                       \
+    && !defined(MCU_PORTABLE)
+        /* UMLAL (gcc would emit UMULL and a 64-bit addition) */
+        __asm__("umlal %0, %1, %2, %3" : "+r"(wlo), "+r"(whi) : "r"(a), "r"(r->m));
+#else
+        {
+            const uint64_t w = (uint64_t)a * r->m + (((uint64_t)whi << 32) | wlo);
+            whi = (uint32_t)(w >> 32);
+            wlo = (uint32_t)w;
+        }
+#endif
+        const uint32_t big = whi >> t;
+        const uint32_t fr = ((whi << 1) << (31 - t)) | (wlo >> t);
+        const uint32_t margin = (a >> t) + (big >> 20) + 3u;
+        if (fr >= margin && fr <= 0u - margin) {
+            const int32_t mag = (int32_t)(big > 0x10000u ? 0x10000u : big);
+            const int32_t v = (acc < 0 ? -mag : mag) + offset;
+            return v < lo ? lo : (v > hi ? hi : v);
+        }
+    }
+    return mcu_fc_clamp_out(mcu_fc_requantize(acc, r->bits), offset, lo, hi);
 }
 
 /* scratch: MCU_MM_COLS_BYTES(Nin, 1) bytes (mcu_dsp_mm.h), used on cores with the DSP
