@@ -20,6 +20,8 @@
  *   fa + ((float)(b - zp_b) * -s_b) equals fa - fb exactly (negation is exact).
  * Both clamp to [act_min, act_max]. No integer overflow: all arithmetic after the int8 loads
  * is float32 on values below 2^16.
+ * In place: out may be the same buffer as a or b when that operand has `size` elements
+ *   (element i is read before it is written).
  */
 #include "mcu_add_ort_s8.h"
 

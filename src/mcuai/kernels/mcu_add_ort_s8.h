@@ -14,6 +14,7 @@ typedef struct {
     int32_t act_min, act_max;
 } mcu_add_ort_params;
 
+/* out may share storage with a or b when that operand has `size` elements. */
 void mcu_add_ort_s8(const mcu_add_ort_params *p, int32_t size_a, const int8_t *a,
                     int32_t size_b, const int8_t *b, int32_t size, int8_t *out);
 #endif

@@ -15,6 +15,7 @@
  *                  1.66664466e-1, 4.99999851e-1, 1, 1) * 2^n;  r = 1 - e
  *   out = copysign(r, x)
  * No integer overflow: n is in [-128, 0], the exponent bits are built in uint32_t.
+ * In place: in == out is allowed.
  */
 #include "mcu_erf_ort_f32.h"
 

@@ -10,6 +10,7 @@
  *       1.70198817374094e-03, 1.16817656904453e-01, 9.93151921023180e-01);
  *   out = max(p / q + 0.5, 0)   (no upper clamp: ORT returns 1.0000001 for some inputs)
  * No integer arithmetic.
+ * In place: in == out is allowed.
  */
 #include "mcu_logistic_ort_f32.h"
 

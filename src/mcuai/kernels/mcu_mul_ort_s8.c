@@ -14,6 +14,8 @@
  *     out = saturate(round_half_to_even(((float)(a - zp_a) * s_a * ((float)(b - zp_b) * s_b))
  *           / s_y) + zp_y)                                  (DequantizeLinear, Mul, QuantizeLinear)
  * Both clamp to [act_min, act_max]. Overflow: |acc| <= 255 * 255.
+ * In place: out may be the same buffer as a or b when that operand has `size` elements
+ *   (element i is read before it is written).
  */
 #include "mcu_mul_ort_s8.h"
 

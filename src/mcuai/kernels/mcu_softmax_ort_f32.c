@@ -14,6 +14,8 @@
  *     twice more;
  *   out = e * (1.0f / sum).
  * No integer overflow: the exponent bits are built in uint32_t.
+ * In place: in == out is allowed (the maximum is taken before the first write, element i is
+ *   read before it is written).
  */
 #include "mcu_softmax_ort_f32.h"
 

@@ -12,6 +12,8 @@
  *   ORT's uint8 kernel (also used after its int8 -> uint8 conversion of Q -> DQ pairs) gives
  *   the same stored integers: min(r + zp_y + 128, 255) - 128.
  * No integer overflow: r <= y_scale, and y_scale < 2^22 for any useful s_y.
+ * In place: in == out is allowed (a row is read in full before its first write, and then
+ *   element i is read before it is written).
  */
 #include "mcu_softmax_ort_s8.h"
 

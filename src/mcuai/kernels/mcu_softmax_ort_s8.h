@@ -8,6 +8,7 @@ typedef struct {
     int32_t zp;    /* zp_y (int8 storage) */
 } mcu_softmax_ort_params;
 
+/* in == out is allowed. */
 void mcu_softmax_ort_s8(const mcu_softmax_ort_params *p, const float *table, int32_t rows,
                         int32_t depth, const int8_t *in, int8_t *out);
 #endif

@@ -11,6 +11,7 @@
  *       4.89352518554385e-03);
  *   out = p / q
  * No integer arithmetic.
+ * In place: in == out is allowed.
  */
 #include "mcu_tanh_ort_f32.h"
 

@@ -119,6 +119,19 @@ IN_PLACE_KERNELS: dict[str, str] = {
         for t in ("s8", "s16", "f32")
     },
     "mcu_prelu_f32": "first",
+    # ONNX Runtime-rule kernels (mcuai.lower.ort): element j read before it is written
+    "mcu_add_ort_s8": "any",
+    "mcu_mul_ort_s8": "any",
+    **{
+        k: "first"
+        for k in (
+            "mcu_softmax_ort_s8",
+            "mcu_softmax_ort_f32",
+            "mcu_logistic_ort_f32",
+            "mcu_tanh_ort_f32",
+            "mcu_erf_ort_f32",
+        )
+    },
 }
 
 
