@@ -84,6 +84,53 @@ static inline int32_t add_rq_apply(int32_t x, const add_rq *r)
     return vhi >> r->sh;
 }
 #define MCU_ADD_DSP 1
+
+/* SMMULR: (a*b + 2^31) >> 32 (signed 64-bit product, high word rounded). */
+static inline int32_t add_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* The fast same-size form, for left_shift 20 (int8) and right shifts r >= 1. With x = v << 20
+ * (|x| < 2^28), SaturatingRoundingDoublingHighMul(x, m) = floor((x*m + 2^30) / 2^31)
+ * = SMMULR(2x, m), and RoundingDivideByPOT(h, r) = (h + 2^(r-1) - [x<0]) >> r (derivation in
+ * mcu_dsp_dw.h). The input of the larger scale has m = 2^30, shift 0 (ratio exactly 1/2): its
+ * rescaled value is x / 2 = v << 19 exactly. The output step is the same with x = x1 + x2
+ * (|x| < 2^28, so 2x fits). */
+typedef struct {
+    int32_t m1, c1, r1, m2, c2, r2, mo, co, ro;
+} add_fast_k;
+
+static inline int32_t add_fast_in(int32_t v, int half, int32_t m, int32_t c, int32_t r)
+{
+    return half ? v * (1 << 19)
+                : (add_smmulr(v * (1 << 21), m) + c - (int32_t)((uint32_t)v >> 31)) >> r;
+}
+
+static inline __attribute__((always_inline)) void add_fast_row(
+    const mcu_add_params *p, const add_fast_k *k, int half1, int half2, const int8_t *x,
+    int32_t a_step, const int8_t *y, int32_t b_step, int8_t *o, int32_t n)
+{
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, out_off = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t i;
+    for (i = 0; i < n; ++i, x += a_step, y += b_step) {
+        const int32_t x1 = add_fast_in(*x + off1, half1, k->m1, k->c1, k->r1);
+        const int32_t x2 = add_fast_in(*y + off2, half2, k->m2, k->c2, k->r2);
+        const int32_t sum = x1 + x2;
+        const int32_t r = ((add_smmulr(sum * 2, k->mo) + k->co - (int32_t)((uint32_t)sum >> 31))
+                           >> k->ro) + out_off;
+        o[i] = (int8_t)mcu_clamp(r, lo, hi);
+    }
+}
+
+/* 1: the input's multiplier is exactly 1/2 (m = 2^30, shift 0); 0: shift <= -1; -1: neither. */
+static inline int add_fast_kind(int32_t m, int32_t shift)
+{
+    return (m == (1 << 30) && shift == 0) ? 1 : (shift <= -1 ? 0 : -1);
+}
 #endif
 
 static void add_row_s8(const void *params, const void *a, int32_t a_step, const void *b,
@@ -124,6 +171,32 @@ static void add_row_s8(const void *params, const void *a, int32_t a_step, const 
     }
 #endif
 #if defined(MCU_ADD_DSP)
+    {
+        const int h1 = add_fast_kind(p->input1_multiplier, p->input1_shift);
+        const int h2 = add_fast_kind(p->input2_multiplier, p->input2_shift);
+        if (p->left_shift == 20 && h1 >= 0 && h2 >= 0 && p->output_shift <= -1) {
+            add_fast_k k;
+            k.m1 = p->input1_multiplier;
+            k.r1 = h1 ? 1 : -p->input1_shift;
+            k.c1 = 1 << (k.r1 - 1);
+            k.m2 = p->input2_multiplier;
+            k.r2 = h2 ? 1 : -p->input2_shift;
+            k.c2 = 1 << (k.r2 - 1);
+            k.mo = p->output_multiplier;
+            k.ro = -p->output_shift;
+            k.co = 1 << (k.ro - 1);
+            if (h1 && !h2) {
+                add_fast_row(p, &k, 1, 0, x, a_step, y, b_step, o, n);
+            } else if (!h1 && h2) {
+                add_fast_row(p, &k, 0, 1, x, a_step, y, b_step, o, n);
+            } else if (h1 && h2) {
+                add_fast_row(p, &k, 1, 1, x, a_step, y, b_step, o, n);
+            } else {
+                add_fast_row(p, &k, 0, 0, x, a_step, y, b_step, o, n);
+            }
+            return;
+        }
+    }
     if (p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_shift <= 0) {
         add_rq r1, r2, ro;
         int32_t ls1, ls2;
