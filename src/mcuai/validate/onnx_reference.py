@@ -186,6 +186,10 @@ class OnnxReference(Reference):
         so = self._ort.SessionOptions()
         so.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.log_severity_level = 3  # warnings (e.g. about saving NCHWc graphs) are not ours
+        # one intra-op thread: ORT's float convolution splits its output over the threads and
+        # picks its summation blocks per slice, so its last bits depend on the host's core
+        # count; the generated code reproduces the single-thread order (mcuai.lower.ort)
+        so.intra_op_num_threads = 1
         if save is not None:
             so.optimized_model_filepath = str(save)
         return so
