@@ -1,29 +1,37 @@
-"""Lowering of ONNX nodes with ONNX Runtime's arithmetic (``Node.numerics == "onnxruntime"``).
+"""Lowering of ONNX nodes with ONNX Runtime's arithmetic (``Node.numerics`` "onnxruntime*").
 
 ONNX Runtime (CPU execution provider, default graph optimizations) turns ``DequantizeLinear ->
 op -> QuantizeLinear`` groups into integer operators (QLinearConv, QGemm, QLinearAdd,
-QLinearAveragePool, ...) whose requantization is float32 arithmetic, not TFLite's fixed point.
-This module computes, once at generation time, the float32 constants exactly as ORT computes
-them, and picks the ``mcu_*_ort_*`` kernels that reproduce ORT's integer results bit for bit
-(each kernel's header states its rule; ``docs/kernels.md`` has the table):
+QLinearAveragePool, ...) whose requantization is float32 arithmetic, not TFLite's fixed point,
+leaves some groups in float (:func:`ort_plan`), and runs float ops with MLAS's own
+approximations. This module computes, once at generation time, the float32 constants and
+tables exactly as ORT computes them, and picks the ``mcu_*_ort_*`` kernels that reproduce ORT's
+results bit for bit (each kernel's header states its rule; ``docs/kernels.md`` has the table):
 
 ====================  =========================================================================
 conv2d                QLinearConv: ``acc = bias + sum (x - zp_x) * (w - zp_w)`` (int32),
 depthwise_conv2d      ``y = sat(rne((float)acc * M[c]) + zp_y)`` with
-                      ``M[c] = f32(f32(s_x * s_w[c]) / s_y)`` (``ComputeOutputScale``)
+                      ``M[c] = f32(f32(s_x * s_w[c]) / s_y)`` (``ComputeOutputScale``);
+                      unfused: MLAS's float convolution (:func:`sgemm_stride_k`)
 fully_connected       QGemm / QLinearMatMul: same, ``M[c] = f32(f32(f32(alpha * s_a) * s_b[c])
-                      / s_y)`` (alpha = 1 after import)
+batch_matmul          / s_y)`` (alpha = 1 after import), per-column weight zero points
 avg_pool2d            global window: ``sat(rne((float)(sum x - zp_x*N) * f32(s_x / f32(s_y *
                       N))) + zp_y)``; other windows: float dequantize, float sum, divide, then
                       ``nearbyintf(avg / s_y + zp_y)``
-add                   QLinearAdd (MLAS AVX2): ``rne(fma(a, s_a/s_y, fma(b, s_b/s_y, fixed)))``
-                      with ``fixed = zp_y - (s_a/s_y * zp_a + s_b/s_y * zp_b)`` in float32
+add, sub, mul         QLinearAdd (MLAS AVX2, two FMAs), QLinearMul (multiply then add);
+                      unfused and Sub: DequantizeLinear, float op, QuantizeLinear
+logistic, tanh,       256-entry tables of MLAS's float functions (:func:`ort_lut`); float
+leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
+softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
+concat                per-input requantization tables (:func:`requant_table`)
+erf (float)           MLAS erf
 quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
 ====================  =========================================================================
 
 ``rne`` is round half to even. With ``--requant fixed-point`` (cores without an FPU) the ONNX
-nodes are relabelled :data:`FIXED_POINT_NUMERICS` and lowered with the TFLite-style integer
-kernels instead; ``validate`` then reports the difference from ONNX Runtime.
+nodes are relabelled :data:`FIXED_POINT_NUMERICS` and lowered with integer-only kernels
+(TFLite-style ones, ``mcu_*_ort_fixed_s8`` where those do not fit, and the tables above, which
+are integer at run time); ``validate`` then reports the difference from ONNX Runtime.
 """
 
 from __future__ import annotations
