@@ -182,19 +182,21 @@ def _inputs(code: GeneratedCode, rng: np.random.Generator, kind: str) -> list[np
     return out
 
 
-def _check_dsp_and_portable(cases: list[Case], tmp_path: Path, seed: int) -> None:
+def _check_dsp_and_portable(
+    cases: list[Case], tmp_path: Path, seed: int, core: str = "cortex-m4"
+) -> None:
     path = tmp_path / "dsp.tflite"
     path.write_bytes(_model(cases, seed))
     code = generate(path, name="dsp")
     it = litert_reference(path)
-    dsp = build_elf(code, "cortex-m4")
-    portable = build_elf(code, "cortex-m4", extra_cflags=["-DMCU_PORTABLE"])
+    dsp = build_elf(code, core)
+    portable = build_elf(code, core, extra_cflags=["-DMCU_PORTABLE"])
     rng = np.random.default_rng(seed)
     for kind in ("random", "random", "min", "max"):
         xs = _inputs(code, rng, kind)
         want = litert_run(it, xs)
-        got_dsp = run_elf(dsp, "cortex-m4", xs, runs=1)
-        got_portable = run_elf(portable, "cortex-m4", xs, runs=1)
+        got_dsp = run_elf(dsp, core, xs, runs=1)
+        got_portable = run_elf(portable, core, xs, runs=1)
         for i, w in enumerate(want):
             np.testing.assert_array_equal(got_dsp.outputs[i], w, err_msg=f"DSP case {i} {kind}")
             np.testing.assert_array_equal(got_portable.outputs[i], w, err_msg=f"case {i} {kind}")
@@ -204,14 +206,16 @@ def _check_dsp_and_portable(cases: list[Case], tmp_path: Path, seed: int) -> Non
 
 @pytest.mark.qemu
 @pytest.mark.ref
-def test_conv_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path) -> None:
-    _check_dsp_and_portable(CONV_CASES, tmp_path, seed=1)
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])  # DSP path, Helium path
+def test_conv_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path, core: str) -> None:
+    _check_dsp_and_portable(CONV_CASES, tmp_path, seed=1, core=core)
 
 
 @pytest.mark.qemu
 @pytest.mark.ref
-def test_fc_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path) -> None:
-    _check_dsp_and_portable(FC_CASES, tmp_path, seed=2)
+@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
+def test_fc_dsp_and_portable_equal_litert(arm_tools: None, tmp_path: Path, core: str) -> None:
+    _check_dsp_and_portable(FC_CASES, tmp_path, seed=2, core=core)
 
 
 # ---- the fully connected layer's integer form of LiteRT's float64 requantization ----------

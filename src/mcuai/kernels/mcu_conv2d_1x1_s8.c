@@ -16,6 +16,8 @@
  * 2-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Cin, 2) bytes, reserved by the
  * generator for every target) and each weight word feeds 4 SMLADs (2 pixels x 2 halves); the
  * sums and the requantization are the same integers as the portable loop's.
+ * Helium path (M55, before the DSP one): 16 products per VMLADAVA, 4 output channels per
+ * pass over a pixel's activations (mcu_dsp_mm.h); same sums.
  * p->stride, p->padding, p->dilation and p->input_offset are not read.
  * Overflow: |x * w| <= 16384, so Cin products fit int32 for Cin <= 131071; acc equals the
  *   reference accumulator whenever that one does not overflow.
@@ -39,7 +41,28 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t pixels = out_dims->n * out_dims->h * out_dims->w;
     int32_t px, o, ci;
     (void)f_dims;
-#if defined(MCU_DSP_MM)
+#if defined(MCU_MVE_MM)
+    (void)scratch;
+    for (px = 0; px < pixels; ++px) {
+        const int8_t *x0 = in + (size_t)px * cin;
+        int8_t *y0 = out + (size_t)px * cout;
+        int32_t acc[4], r;
+        for (o = 0; o + 3 < cout; o += 4) {
+            for (r = 0; r < 4; ++r) {
+                acc[r] = bias[o + r];
+            }
+            mcu_mve_dot4(x0, filter + (size_t)o * cin, cin, acc, NULL);
+            for (r = 0; r < 4; ++r) {
+                y0[o + r] = mcu_conv1x1_out(acc[r], p, q, o + r);
+            }
+        }
+        for (; o < cout; ++o) {
+            const int32_t a = mcu_mve_dot1(x0, filter + (size_t)o * cin, cin, bias[o], NULL);
+            y0[o] = mcu_conv1x1_out(a, p, q, o);
+        }
+    }
+    return;
+#elif defined(MCU_DSP_MM)
     {
         int32_t *cols = (int32_t *)scratch;
         const int32_t neg = mcu_mm_neg_shifts(q->shift, cout);

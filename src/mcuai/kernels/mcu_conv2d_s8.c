@@ -13,14 +13,20 @@
  * (SXTAB16 when Cin % 4 == 0), 0 for padding taps, which is what (zp_in + input_offset)
  * contributes in the reference; then one pass over the weights computes 2 pixels x 2 output
  * channels with SMLAD. Same integer sums, same requantization as the portable loop.
+ * Helium path (M55, one group, before the DSP one): the window's bytes (zero point for padding
+ * taps) in `scratch` (K <= MCU_MM_COLS_BYTES(K, 2) bytes), 16 products per VMLADAVA and the
+ * weight sums by VADDVA, 4 output channels per pass:
+ *   acc = bias + input_offset * sum_k w + sum_k window[k] * w, the same integer (padding taps:
+ *   (zp_in + input_offset) * w = 0; the weight sum is at most K * 128 in magnitude).
  * Overflow: |in + input_offset| <= 255 and |w| <= 128, so each product is <= 32640 and the
  *   sum of K = Kh*Kw*Cg products fits int32 for K <= 65793; with the bias (|bias| < 2^31 in
  *   principle, in practice < 2^24) TFLite makes the same assumption.
  */
+#include <string.h>
 #include "mcu_conv2d_s8.h"
 #include "mcu_dsp_mm.h"
 
-#if defined(MCU_DSP_MM)
+#if defined(MCU_DSP_MM) && !defined(MCU_MVE_MM)
 /* Windows of at most this many values with Cin % 4 != 0 are gathered on the stack first. */
 #define MCU_CONV2D_PATCH 128
 
@@ -119,7 +125,60 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t groups = in_c / k_c;
     const int32_t per_group = out_c / groups;
     int32_t b, oy, ox, o, ky, kx, ci;
-#if defined(MCU_DSP_MM)
+#if defined(MCU_MVE_MM)
+    if (groups == 1) {
+        /* the window's int8 bytes in scratch (the zero point for padding taps), then
+           acc = bias + input_offset * sum(w) + window . w: exact, since a padding tap's
+           (zp + input_offset) * w is 0 */
+        const int32_t k = k_h * k_w * k_c;
+        const int32_t pixels = out_dims->n * out_h * out_w;
+        const int8_t zp = (int8_t)-p->input_offset;
+        int8_t *patch = (int8_t *)scratch;
+        int32_t px, r;
+        for (px = 0; px < pixels; ++px) {
+            const int32_t ox0 = px % out_w, oy0 = (px / out_w) % out_h, b0 = px / (out_w * out_h);
+            const int32_t y0 = oy0 * p->stride.h - p->padding.h;
+            const int32_t x0 = ox0 * p->stride.w - p->padding.w;
+            const int8_t *in_b = in + (size_t)b0 * in_h * in_w * in_c;
+            int8_t *d = patch;
+            int8_t *y = out + (size_t)px * out_c;
+            int32_t acc[4], ws[4];
+            for (ky = 0; ky < k_h; ++ky) {
+                const int32_t yy = y0 + ky * p->dilation.h;
+                for (kx = 0; kx < k_w; ++kx) {
+                    const int32_t xx = x0 + kx * p->dilation.w;
+                    if (yy < 0 || yy >= in_h || xx < 0 || xx >= in_w) {
+                        memset(d, zp, (size_t)in_c);
+                    } else {
+                        memcpy(d, in_b + ((size_t)yy * in_w + xx) * in_c, (size_t)in_c);
+                    }
+                    d += in_c;
+                }
+            }
+            for (o = 0; o + 3 < out_c; o += 4) {
+                for (r = 0; r < 4; ++r) {
+                    acc[r] = bias != NULL ? bias[o + r] : 0;
+                    ws[r] = 0;
+                }
+                mcu_mve_dot4(patch, filter + (size_t)o * k, k, acc, ws);
+                for (r = 0; r < 4; ++r) {
+                    const int32_t a = acc[r] + p->input_offset * ws[r];
+                    y[o + r] = mcu_mm_out(a, q->multiplier[o + r], q->shift[o + r],
+                                          p->output_offset, p->act_min, p->act_max);
+                }
+            }
+            for (; o < out_c; ++o) {
+                int32_t w_sum = 0;
+                int32_t a = mcu_mve_dot1(patch, filter + (size_t)o * k, k,
+                                         bias != NULL ? bias[o] : 0, &w_sum);
+                a += p->input_offset * w_sum;
+                y[o] = mcu_mm_out(a, q->multiplier[o], q->shift[o], p->output_offset,
+                                  p->act_min, p->act_max);
+            }
+        }
+        return;
+    }
+#elif defined(MCU_DSP_MM)
     if (groups == 1) {
         const int32_t k = k_h * k_w * k_c;
         const int32_t pixels = out_dims->n * out_h * out_w;

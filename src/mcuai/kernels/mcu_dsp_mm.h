@@ -84,6 +84,76 @@ MCU_INLINE int8_t mcu_mm_out(int32_t acc, int32_t multiplier, int32_t shift, int
     return (int8_t)mcu_clamp(mcu_mm_requantize(acc, multiplier, shift) + offset, lo, hi);
 }
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_PORTABLE)
+/* Helium (M55): int8 dot products 16 lanes at a time (VMLADAVA), taking precedence over the
+ * DSP path. Products and int32 sums are those of the portable loop (VMLADAVA adds the 16
+ * exact int8 x int8 products to a 32-bit accumulator, modulo 2^32 as SMLAD); the last vector
+ * of a row is predicated (VCTP), and predicated loads read nothing for inactive lanes. */
+#define MCU_MVE_MM 1
+#include <arm_mve.h>
+
+/* acc[r] += x . (row w + r*k), r < 4, rows of k int8 values; ws[r] += the sum of row r's
+   weights when ws is not NULL. */
+MCU_INLINE void mcu_mve_dot4(const int8_t *x, const int8_t *w, int32_t k, int32_t acc[4],
+                             int32_t ws[4])
+{
+    const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t i;
+    if (ws != NULL) {
+        int32_t s0 = ws[0], s1 = ws[1], s2 = ws[2], s3 = ws[3];
+        for (i = 0; i < k; i += 16) {
+            const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
+            const int8x16_t xv = vldrbq_z_s8(x + i, pr);
+            const int8x16_t v0 = vldrbq_z_s8(w + i, pr), v1 = vldrbq_z_s8(w1 + i, pr);
+            const int8x16_t v2 = vldrbq_z_s8(w2 + i, pr), v3 = vldrbq_z_s8(w3 + i, pr);
+            a0 = vmladavaq_s8(a0, xv, v0);
+            a1 = vmladavaq_s8(a1, xv, v1);
+            a2 = vmladavaq_s8(a2, xv, v2);
+            a3 = vmladavaq_s8(a3, xv, v3);
+            s0 = vaddvaq_s8(s0, v0);
+            s1 = vaddvaq_s8(s1, v1);
+            s2 = vaddvaq_s8(s2, v2);
+            s3 = vaddvaq_s8(s3, v3);
+        }
+        ws[0] = s0;
+        ws[1] = s1;
+        ws[2] = s2;
+        ws[3] = s3;
+    } else {
+        for (i = 0; i < k; i += 16) {
+            const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
+            const int8x16_t xv = vldrbq_z_s8(x + i, pr);
+            a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + i, pr));
+            a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + i, pr));
+            a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + i, pr));
+            a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + i, pr));
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* acc + x . w (one row of k int8 values); *ws += the sum of the row when ws is not NULL. */
+MCU_INLINE int32_t mcu_mve_dot1(const int8_t *x, const int8_t *w, int32_t k, int32_t acc,
+                                int32_t *ws)
+{
+    int32_t i, s = 0;
+    for (i = 0; i < k; i += 16) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
+        const int8x16_t wv = vldrbq_z_s8(w + i, pr);
+        acc = vmladavaq_s8(acc, vldrbq_z_s8(x + i, pr), wv);
+        s = vaddvaq_s8(s, wv);
+    }
+    if (ws != NULL) {
+        *ws += s;
+    }
+    return acc;
+}
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
 #define MCU_DSP_MM 1
 

@@ -22,6 +22,7 @@
  * DSP path (Cortex-M4/M7/M33, see mcu_dsp_mm.h): each input row is widened once into a
  * 1-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Nin, 1) bytes, reserved by the
  * generator for every target), then SXTB16/SMLAD compute two output rows per pass: same sums.
+ * Helium path (M55, before the DSP one): 16 products per VMLADAVA, 4 rows per pass.
  * Overflow: |x * w| <= 16384 (|x| <= 128, |w| <= 128), so Nin products fit int32 for Nin <=
  *   131071; acc equals the reference accumulator whenever that one does not overflow.
  */
@@ -59,7 +60,27 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             }
             xsum *= p->weights_offset;
         }
-#if defined(MCU_DSP_MM)
+#if defined(MCU_MVE_MM)
+        {
+            int32_t acc[4], r;
+            (void)scratch;
+            for (o = 0; o + 3 < nout; o += 4) {
+                for (r = 0; r < 4; ++r) {
+                    acc[r] = bias[o + r] + xsum;
+                }
+                mcu_mve_dot4(x, filter + (size_t)o * nin, nin, acc, NULL);
+                for (r = 0; r < 4; ++r) {
+                    y[o + r] = mcu_fc_out(acc[r], p, q, o + r, &rq);
+                }
+            }
+            for (; o < nout; ++o) {
+                const int32_t a = mcu_mve_dot1(x, filter + (size_t)o * nin, nin, bias[o] + xsum,
+                                               NULL);
+                y[o] = mcu_fc_out(a, p, q, o, &rq);
+            }
+            continue;
+        }
+#elif defined(MCU_DSP_MM)
         {
             int32_t *cols = (int32_t *)scratch;
             const int32_t *ct = cols + (nin >> 2) * 2; /* the Nin % 4 tail words */
