@@ -24,18 +24,18 @@ void mcu_softmax_ort_s8(const mcu_softmax_ort_params *p, const float *table, int
     for (r = 0; r < rows; ++r) {
         const int8_t *x = in + (size_t)r * depth;
         int8_t *y = out + (size_t)r * depth;
-        const float *t;
+        int32_t base;
         float sum = 0.0f;
         int32_t m = x[0];
         for (i = 1; i < depth; ++i) {
             m = x[i] > m ? x[i] : m;
         }
-        t = table + 255 - m;
+        base = 255 - m; /* base + x[i] is in [0, 255] since x[i] <= m */
         for (i = 0; i < depth; ++i) {
-            sum += t[x[i]];
+            sum += table[base + x[i]];
         }
         for (i = 0; i < depth; ++i) {
-            const float v = (t[x[i]] * p->y_scale) / sum;
+            const float v = (table[base + x[i]] * p->y_scale) / sum;
             const int32_t q = mcu_ort_round(v) + p->zp;
             y[i] = (int8_t)(q > 127 ? 127 : q);
         }
