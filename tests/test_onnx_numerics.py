@@ -661,3 +661,37 @@ def test_float_sigmoid_tanh_bit_exact(tmp_path: Path, require_cc: str, op: str) 
     rep = _validate(tmp_path, m, op, vi=vi, batches=2)
     vals = [r.metrics.bit_exact for r in rep.rows if r.pair == "C vs original"]
     assert vals == [1.0], vals
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", ["mlperf_tiny_onnx_qdq/ic_resnet8_qdq.onnx"])
+def test_ort_kernels_under_asan_ubsan(tmp_path: Path, require_cc: str, rel: str) -> None:
+    """The ORT-rule kernels (float and int conv, QLinearAdd, pooling, QGemm, float softmax)
+    run clean under AddressSanitizer and UndefinedBehaviorSanitizer and give the unsanitized
+    build's outputs."""
+    import subprocess
+
+    from mcuai.api import load_model
+    from mcuai.targets.harness import host_harness
+    from mcuai.targets.host import HostModel, build
+    from mcuai.validate.data import random_inputs
+
+    path = corpus_model(rel)
+    code = generate(path)
+    flags = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+    exe = build(code, kind="exe", opt="-O1", extra=flags, harness=host_harness(code))
+    graph = load_model(path)
+    xs = random_inputs(graph.inputs, 1, seed=3)
+    args, sample = [str(exe)], []
+    for i, (x, t) in enumerate(zip(xs, graph.inputs, strict=True)):
+        arr = np.ascontiguousarray(x[0].reshape(t.shape), dtype=t.dtype.np)
+        sample.append(arr)
+        (tmp_path / f"in{i}").write_bytes(arr.tobytes())
+        args.append(str(tmp_path / f"in{i}"))
+    args += [str(tmp_path / f"out{j}") for j in range(len(graph.outputs))]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    ref, _ = HostModel(code, build(code)).run(sample)
+    for j, t in enumerate(graph.outputs):
+        got = np.frombuffer((tmp_path / f"out{j}").read_bytes(), t.dtype.np)
+        np.testing.assert_array_equal(got, ref[j].reshape(-1))
