@@ -125,6 +125,11 @@ typedef struct {
     int32_t sh;
 } mcu_dsp_rq;
 
+/* The asm of mcu_dsp_rq_pack4 reads lo/hi and multiplier/sh as LDRD pairs at 16-byte steps. */
+typedef char mcu_dsp_rq_layout[(sizeof(mcu_dsp_rq) == 16 && offsetof(mcu_dsp_rq, multiplier) == 8)
+                                   ? 1
+                                   : -1];
+
 /* Fills r for (multiplier, shift); returns 0 (r unusable) when shift >= 0. */
 MCU_INLINE int mcu_dsp_rq_init(mcu_dsp_rq *r, int32_t multiplier, int32_t shift)
 {
@@ -146,6 +151,40 @@ MCU_INLINE int32_t mcu_dsp_rq_apply(int32_t x, const mcu_dsp_rq *r)
     __asm__("smlal %0, %1, %2, %3" : "+r"(vlo), "+r"(vhi) : "r"(s), "r"(INT32_MIN));
     return vhi >> r->sh;
 }
+
+/* Requantizes the four accumulators with the constants of mcu_dsp_rq_init (rq[4], 16 bytes
+ * each: lo, hi, multiplier, sh), adds the output offset, saturates to int8 and packs the four
+ * bytes in channel order: mcu_dsp_rq_apply + SSAT + the packing of mcu_dsp_store4, in one asm
+ * block. */
+#define MCU_DSP_ASM_RQ(A, OFF)                                                                     \
+    "ldrd %[t0], %[t1], [%[rq], #" OFF "]\n\t"                                                   \
+    "ldrd %[t2], %[t3], [%[rq], #" OFF "+8]\n\t"                                                 \
+    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                                    \
+    "lsr %[t2], %[" A "], #31\n\t"                                                               \
+    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                      \
+    "asr %[t1], %[t1], %[t3]\n\t"                                                                \
+    "add %[t1], %[t1], %[off]\n\t"                                                               \
+    "ssat %[" A "], #8, %[t1]\n\t"
+
+MCU_INLINE uint32_t mcu_dsp_rq_pack4(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                     const mcu_dsp_rq *rq, int32_t off)
+{
+    int32_t t0, t1, t2, t3;
+    const int32_t neg = INT32_MIN;
+    __asm__(MCU_DSP_ASM_RQ("a0", "0") MCU_DSP_ASM_RQ("a1", "16") MCU_DSP_ASM_RQ("a2", "32")
+            MCU_DSP_ASM_RQ("a3", "48")
+            "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+            "uxtb16 %[a0], %[a0]\n\t"
+            "uxtb16 %[a1], %[a1]\n\t"
+            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+            : [rq] "r"(rq), [off] "r"(off), [neg] "r"(neg)
+            : "memory");
+    return (uint32_t)a0;
+}
+#undef MCU_DSP_ASM_RQ
 
 /* Byte-wise signed maximum / minimum of four int8 lanes: SSUB8 sets the GE flag of each byte
  * where a >= b, SEL picks the bytes of its first operand there and of its second elsewhere

@@ -229,40 +229,6 @@ MCU_INLINE void dw3x3_mac9(const int8_t *x, int32_t ch, int32_t row, const int32
 }
 #undef DW3X3_ASM_TAP
 
-/* Requantizes the four accumulators with the constants of mcu_dsp_rq_init (rq[4], 16 bytes
- * each: lo, hi, multiplier, sh), adds the output offset, saturates to int8 and packs the four
- * bytes in channel order: mcu_dsp_rq_apply + SSAT + the packing of mcu_dsp_store4, in one asm
- * block. */
-#define DW3X3_ASM_RQ(A, OFF)                                                                     \
-    "ldrd %[t0], %[t1], [%[rq], #" OFF "]\n\t"                                                   \
-    "ldrd %[t2], %[t3], [%[rq], #" OFF "+8]\n\t"                                                 \
-    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                                    \
-    "lsr %[t2], %[" A "], #31\n\t"                                                               \
-    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                      \
-    "asr %[t1], %[t1], %[t3]\n\t"                                                                \
-    "add %[t1], %[t1], %[off]\n\t"                                                               \
-    "ssat %[" A "], #8, %[t1]\n\t"
-
-MCU_INLINE uint32_t dw3x3_rq_pack(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                                  const mcu_dsp_rq *rq, int32_t off)
-{
-    int32_t t0, t1, t2, t3;
-    const int32_t neg = INT32_MIN;
-    __asm__(DW3X3_ASM_RQ("a0", "0") DW3X3_ASM_RQ("a1", "16") DW3X3_ASM_RQ("a2", "32")
-            DW3X3_ASM_RQ("a3", "48")
-            "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
-            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
-            "uxtb16 %[a0], %[a0]\n\t"
-            "uxtb16 %[a1], %[a1]\n\t"
-            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),
-              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
-            : [rq] "r"(rq), [off] "r"(off), [neg] "r"(neg)
-            : "memory");
-    return (uint32_t)a0;
-}
-#undef DW3X3_ASM_RQ
-
 /* A rectangle of ny x nx inner pixels (whole window inside the image): x is the input at the
  * top-left tap of the first pixel (channel c), o its output (channel c). Requires all four
  * shifts of the group negative. */
@@ -278,7 +244,7 @@ __attribute__((noinline)) static void dw3x3_rect(const dw3x3_run_ctx *k, const i
             int32_t a0, a1, a2, a3;
             dw3x3_mac9(xp, ch, k->row, k->wx, &a0, &a1, &a2, &a3);
             {
-                uint32_t v = dw3x3_rq_pack(a0, a1, a2, a3, k->rq, k->out_off);
+                uint32_t v = mcu_dsp_rq_pack4(a0, a1, a2, a3, k->rq, k->out_off);
                 v = mcu_dsp_min4(mcu_dsp_max4(v, k->lo4), k->hi4);
                 memcpy(op, &v, 4);
             }
@@ -327,7 +293,7 @@ MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *x, int8_t *o,
             : [ch] "r"(k->ch), [wb] "r"(k->wx), [off2] "r"(k->off2)
             : "cc", "memory");
     {
-        uint32_t v = dw3x3_rq_pack(a0, a1, a2, a3, k->rq, k->out_off);
+        uint32_t v = mcu_dsp_rq_pack4(a0, a1, a2, a3, k->rq, k->out_off);
         v = mcu_dsp_min4(mcu_dsp_max4(v, k->lo4), k->hi4);
         memcpy(o, &v, 4);
     }

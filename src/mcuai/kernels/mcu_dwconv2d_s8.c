@@ -24,11 +24,24 @@
 #include "mcu_dsp_dw.h"
 
 #if defined(MCU_DSP_DW)
-/* DSP path for the channel groups of four (channel multiplier 1): per output pixel and group,
- * each in-image tap is one word of input made (x + input_offset) in 16-bit lanes by SXTAB16
- * and one word of weights sign-extended by SXTB16, multiplied by SMLABB/SMLATT into four
- * int32 accumulators: the same products and sums as the portable path. Returns the number
- * of channels done (a multiple of four). */
+/* First tap index k in [0, n) with o + k*d inside [0, size), and one past the last (the
+ * in-image taps of a window row/column are contiguous). */
+MCU_INLINE void dw_tap_range(int32_t o, int32_t d, int32_t n, int32_t size, int32_t *k0,
+                             int32_t *k1)
+{
+    const int32_t first = o < 0 ? (-o + d - 1) / d : 0;
+    const int32_t last = o > size - 1 ? -1 : (size - 1 - o) / d; /* last k with o + k*d < size */
+    *k0 = first;
+    *k1 = last + 1 < n ? last + 1 : n;
+}
+
+/* DSP path for the channel groups of four (channel multiplier 1), groups outermost: per output
+ * pixel, the in-image taps (a contiguous range per window row) each add one word of input made
+ * (x + input_offset) in 16-bit lanes by SXTAB16 times one word of weights sign-extended by
+ * SXTB16, by SMLABB/SMLATT into four int32 accumulators: the same products and sums as the
+ * portable path. Requantization with the constants of mcu_dsp_rq_init when the group's shifts
+ * are negative (mcu_dsp_rq_pack4), else mcu_dsp_out. Returns the number of channels done (a
+ * multiple of four). */
 static int32_t dw_dsp_groups(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in, const mcu_dims *f_dims,
                              const int8_t *filter, const int32_t *bias,
@@ -41,11 +54,15 @@ static int32_t dw_dsp_groups(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xffffu)
                                    | ((uint32_t)p->input_offset << 16));
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)lo * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)hi * 0x01010101u;
+    const size_t row = (size_t)in_w * (size_t)ch;
+    const size_t xstep = (size_t)dw * (size_t)ch;
     const int32_t ch4 = ch & ~3;
-    int32_t b, oy, ox, c, ky, kx;
+    int32_t b, oy, ox, c, ky, kx, ky0, ky1, kx0, kx1;
 
     for (b = 0; b < out_dims->n; ++b) {
-        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)ch;
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
         int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)ch;
         for (c = 0; c < ch4; c += 4) {
             const int32_t b0 = bias != NULL ? bias[c] : 0, b1 = bias != NULL ? bias[c + 1] : 0;
@@ -58,44 +75,32 @@ static int32_t dw_dsp_groups(const mcu_conv_params *p, const mcu_quant_pc *q,
             int8_t *o = out_b + c;
             for (oy = 0; oy < out_h; ++oy) {
                 const int32_t y0 = oy * p->stride.h - p->padding.h;
+                dw_tap_range(y0, dh, k_h, in_h, &ky0, &ky1);
                 for (ox = 0; ox < out_w; ++ox, o += ch) {
                     const int32_t x0 = ox * p->stride.w - p->padding.w;
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (ky = 0; ky < k_h; ++ky) {
-                        const int32_t y = y0 + ky * dh;
-                        if (y < 0 || y >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < k_w; ++kx) {
-                            const int32_t x = x0 + kx * dw;
-                            uint32_t xw, ww;
-                            int32_t x02, x13, w02, w13;
-                            if (x < 0 || x >= in_w) {
-                                continue;
-                            }
-                            xw = mcu_dsp_ld4(in_b + ((size_t)y * (size_t)in_w + (size_t)x)
-                                                        * (size_t)ch + c);
-                            ww = mcu_dsp_ld4(filter + ((size_t)ky * (size_t)k_w + (size_t)kx)
-                                                          * (size_t)ch + c);
-                            x02 = mcu_dsp_sxtab16(off2, xw);
-                            x13 = mcu_dsp_sxtab16_ror8(off2, xw);
-                            w02 = mcu_dsp_sxtb16(ww);
-                            w13 = mcu_dsp_sxtb16_ror8(ww);
+                    int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                    dw_tap_range(x0, dw, k_w, in_w, &kx0, &kx1);
+                    for (ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *xr = in_b + (size_t)(y0 + ky * dh) * row
+                                           + (size_t)(x0 + kx0 * dw) * (size_t)ch + c;
+                        const int8_t *wr = filter + ((size_t)ky * (size_t)k_w + (size_t)kx0)
+                                                        * (size_t)ch + c;
+                        for (kx = kx0; kx < kx1; ++kx, xr += xstep, wr += ch) {
+                            const uint32_t xw = mcu_dsp_ld4(xr), ww = mcu_dsp_ld4(wr);
+                            const int32_t x02 = mcu_dsp_sxtab16(off2, xw);
+                            const int32_t x13 = mcu_dsp_sxtab16_ror8(off2, xw);
+                            const int32_t w02 = mcu_dsp_sxtb16(ww);
+                            const int32_t w13 = mcu_dsp_sxtb16_ror8(ww);
                             a0 = __smlabb(x02, w02, a0);
                             a1 = __smlabb(x13, w13, a1);
                             a2 = __smlatt(x02, w02, a2);
                             a3 = __smlatt(x13, w13, a3);
                         }
                     }
-                    a0 += b0;
-                    a1 += b1;
-                    a2 += b2;
-                    a3 += b3;
                     if (fast) {
-                        o[0] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a0, &rq[0]) + out_off, lo, hi);
-                        o[1] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a1, &rq[1]) + out_off, lo, hi);
-                        o[2] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a2, &rq[2]) + out_off, lo, hi);
-                        o[3] = (int8_t)mcu_clamp(mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo, hi);
+                        uint32_t v = mcu_dsp_rq_pack4(a0, a1, a2, a3, rq, out_off);
+                        v = mcu_dsp_min4(mcu_dsp_max4(v, lo4), hi4);
+                        memcpy(o, &v, 4);
                     } else {
                         o[0] = mcu_dsp_out(a0, q->multiplier[c], q->shift[c], out_off, lo, hi);
                         o[1] = mcu_dsp_out(a1, q->multiplier[c + 1], q->shift[c + 1], out_off,
