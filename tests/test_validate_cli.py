@@ -34,6 +34,15 @@ def test_example_with_real_data_and_truth(tmp_path: Path, require_cc: str) -> No
     assert c_vs_gt["acc"] == orig_vs_gt["acc"] >= 0.9
 
 
+def test_batches_with_ground_truth_uses_the_first_samples(require_cc: str) -> None:
+    """--batches 4 with -vo: the first 4 samples of -vi with the first 4 rows of -vo (the
+    labels were refused before: 20 rows for 4 samples)."""
+    rep = validate_model(EXAMPLE, DATA, DATA, batches=4, progress=False)
+    assert rep.samples == 4
+    gt = [r for r in rep.rows if r.pair == "C vs ground truth"]
+    assert len(gt) == 1 and gt[0].metrics.samples == 4
+
+
 def test_per_layer_all_match(require_cc: str) -> None:
     rep = validate_model(EXAMPLE, batches=3, per_layer=True, progress=False)
     assert rep.layers is not None and len(rep.layers) >= 9

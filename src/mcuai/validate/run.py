@@ -421,6 +421,7 @@ def validate_model(
         code_hook(code)
     if vi is not None:
         inputs = load_inputs(vi, graph.inputs, half_even="onnx_opset" in graph.metadata)
+        n_file = int(inputs[0].shape[0])
         if batches is not None:
             inputs = [a[:batches] for a in inputs]
         inputs_from = str(vi)
@@ -432,7 +433,9 @@ def validate_model(
     seconds["compile"] = round(time.perf_counter() - t0, 3)
     reference = reference_for(model, graph)
     n = int(inputs[0].shape[0])
-    truth = None if vo is None else load_ground_truth(vo, graph.outputs, n)
+    truth = None
+    if vo is not None:  # -vo belongs to every sample of -vi; --batches keeps the first n
+        truth = [a[:n] for a in load_ground_truth(vo, graph.outputs, n_file)]
     report = validate_code(
         graph,
         code,
