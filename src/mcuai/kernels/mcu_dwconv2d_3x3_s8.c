@@ -140,26 +140,6 @@ static void dw3x3_mve(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
 #endif
 
 #if defined(MCU_DSP_DW) && !defined(MCU_MVE_DW)
-/* Requantizes the four accumulators of channels c..c+3 and stores them at o. */
-MCU_INLINE void dw3x3_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                             const mcu_dsp_rq *rq, int fast, const mcu_quant_pc *q, int32_t c,
-                             int32_t out_off, int32_t lo, int32_t hi)
-{
-    if (fast) {
-        const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)lo * 0x01010101u;
-        const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)hi * 0x01010101u;
-        mcu_dsp_store4(o, mcu_dsp_rq_apply(a0, &rq[0]) + out_off,
-                       mcu_dsp_rq_apply(a1, &rq[1]) + out_off,
-                       mcu_dsp_rq_apply(a2, &rq[2]) + out_off,
-                       mcu_dsp_rq_apply(a3, &rq[3]) + out_off, lo4, hi4);
-    } else {
-        o[0] = mcu_dsp_out(a0, q->multiplier[c], q->shift[c], out_off, lo, hi);
-        o[1] = mcu_dsp_out(a1, q->multiplier[c + 1], q->shift[c + 1], out_off, lo, hi);
-        o[2] = mcu_dsp_out(a2, q->multiplier[c + 2], q->shift[c + 2], out_off, lo, hi);
-        o[3] = mcu_dsp_out(a3, q->multiplier[c + 3], q->shift[c + 3], out_off, lo, hi);
-    }
-}
-
 /* What a run of inner pixels of one channel group needs, in one struct so that the run loop
  * reads it through one pointer with constant offsets (LDRD pairs). */
 typedef struct {
@@ -300,6 +280,19 @@ MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *x, int8_t *o,
 }
 #undef DW3X3_ASM_BTAP
 
+/* The DSP path's requantization needs right shifts (multipliers below 1/2); other layers
+ * (rare) take the portable loops. */
+static int dw3x3_dsp_ok(const mcu_quant_pc *q, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        if (q->shift[i] >= 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* DSP path (channel multiplier 1), channel groups outermost: the requantization constants of
  * four channels are prepared once per group (mcu_dsp_rq). Inner pixels read each tap as one
  * unaligned word of input (four channels) and one of weights (constant offsets in the packed
@@ -307,7 +300,8 @@ MCU_INLINE void dw3x3_border(const dw3x3_run_ctx *k, const int8_t *x, int8_t *o,
  * exactly the sums of the portable path. Border pixels visit only their in-image taps with
  * x + input_offset formed by SXTAB16 and start from the model's bias, recovered per group as
  * folded bias - input_offset * sum(w) (int32 wrap-around undoes the fold exactly): the
- * reference's own sum. The C mod 4 last channels take a scalar loop. */
+ * reference's own sum. The C mod 4 last channels take a scalar loop. Requires every shift
+ * negative (dw3x3_dsp_ok). */
 static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
                       const int8_t *in, const int8_t *filter, const int32_t *bias,
                       const mcu_dims *out_dims, int8_t *out)
@@ -337,15 +331,13 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
         for (c = 0; c < ch4; c += 4) {
             const int8_t *w = filter + 9 * c;
             const int32_t b0 = bias[c], b1 = bias[c + 1], b2 = bias[c + 2], b3 = bias[c + 3];
-            int32_t u[4];
             dw3x3_run_ctx kc;
             int32_t *wx = kc.wx;
             mcu_dsp_rq *rq = kc.rq;
             int8_t *o = out_b + c;
-            const int fast = mcu_dsp_rq_init(&rq[0], q->multiplier[c], q->shift[c])
-                             & mcu_dsp_rq_init(&rq[1], q->multiplier[c + 1], q->shift[c + 1])
-                             & mcu_dsp_rq_init(&rq[2], q->multiplier[c + 2], q->shift[c + 2])
-                             & mcu_dsp_rq_init(&rq[3], q->multiplier[c + 3], q->shift[c + 3]);
+            for (j = 0; j < 4; ++j) {
+                (void)mcu_dsp_rq_init(&rq[j], q->multiplier[c + j], q->shift[c + j]);
+            }
             kc.bias[0] = b0;
             kc.bias[1] = b1;
             kc.bias[2] = b2;
@@ -368,14 +360,13 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                 for (k = 0; k < 9; ++k) {
                     sum += (uint32_t)(int32_t)w[4 * k + j];
                 }
-                u[j] = (int32_t)((uint32_t)bias[c + j] - (uint32_t)in_off * sum);
-                kc.unfolded[j] = u[j];
+                kc.unfolded[j] = (int32_t)((uint32_t)bias[c + j] - (uint32_t)in_off * sum);
             }
             kc.off2 = off2;
             kc.pad4 = (uint32_t)(uint8_t)(int8_t)pad_value * 0x01010101u;
             kc.in_h = in_h;
             kc.in_w = in_w;
-            if (fast) {
+            {
                 if (oy_lo < oy_end && ox_lo < ox_end) {
                     dw3x3_rect(&kc,
                                in_b + (size_t)(oy_lo * sh - ph) * row
@@ -408,62 +399,6 @@ static void dw3x3_dsp(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu
                                                                               + x0 * ch)),
                                      o + ((size_t)oy * (size_t)out_w + (size_t)ox) * (size_t)ch,
                                      rows & cols);
-                    }
-                }
-                continue;
-            }
-            for (oy = 0; oy < out_h; ++oy) {
-                const int32_t y0 = oy * sh - ph;
-                const int32_t ky0 = y0 < 0 ? -y0 : 0;
-                const int32_t ky1 = in_h - y0 < 3 ? in_h - y0 : 3;
-                const int rows_in = ky0 == 0 && ky1 == 3;
-                ox = 0;
-                while (ox < out_w) {
-                    if (rows_in && ox >= ox_lo && ox < ox_end) {
-                        /* a run of inner pixels */
-                        const int8_t *x = in_b + (size_t)y0 * row
-                                          + (size_t)(ox * sw - pw) * (size_t)ch + c;
-                        for (; ox < ox_end; ++ox, x += step, o += ch) {
-                            const int8_t *xr = x;
-                            int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[0], wx[1]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[2], wx[3]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[4], wx[5]);
-                            xr += row;
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[6], wx[7]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[8], wx[9]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[10],
-                                          wx[11]);
-                            xr += row;
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr), wx[12], wx[13]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + ch), wx[14], wx[15]);
-                            MCU_DSP_MAC4X(a0, a1, a2, a3, mcu_dsp_ld4(xr + 2 * ch), wx[16],
-                                          wx[17]);
-                            dw3x3_store4(o, a0, a1, a2, a3, rq, fast, q, c, out_off, lo, hi);
-                        }
-                    } else {
-                        /* a border pixel: in-image taps only, from the model's bias */
-                        const int32_t x0 = ox * sw - pw;
-                        const int32_t kx0 = x0 < 0 ? -x0 : 0;
-                        const int32_t kx1 = in_w - x0 < 3 ? in_w - x0 : 3;
-                        int32_t a0 = u[0], a1 = u[1], a2 = u[2], a3 = u[3];
-                        for (ky = ky0; ky < ky1; ++ky) {
-                            const int8_t *xr = in_b + (size_t)(y0 + ky) * row + c;
-                            for (kx = kx0; kx < kx1; ++kx) {
-                                const uint32_t xw = mcu_dsp_ld4(xr + (size_t)(x0 + kx) * (size_t)ch);
-                                const int32_t x02 = mcu_dsp_sxtab16(off2, xw);
-                                const int32_t x13 = mcu_dsp_sxtab16_ror8(off2, xw);
-                                const int32_t w02 = wx[6 * ky + 2 * kx];
-                                const int32_t w13 = wx[6 * ky + 2 * kx + 1];
-                                a0 = __smlabb(x02, w02, a0);
-                                a1 = __smlabb(x13, w13, a1);
-                                a2 = __smlatt(x02, w02, a2);
-                                a3 = __smlatt(x13, w13, a3);
-                            }
-                        }
-                        dw3x3_store4(o, a0, a1, a2, a3, rq, fast, q, c, out_off, lo, hi);
-                        ++ox;
-                        o += ch;
                     }
                 }
             }
@@ -514,7 +449,7 @@ void mcu_dwconv2d_3x3_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         return;
     }
 #elif defined(MCU_DSP_DW)
-    if (mult == 1) {
+    if (mult == 1 && dw3x3_dsp_ok(q, out_c)) {
         dw3x3_dsp(p, q, in_dims, in, filter, bias, out_dims, out);
         return;
     }
