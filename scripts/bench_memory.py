@@ -19,6 +19,9 @@ For every model (third-party corpus, ``../shared/models`` or ``$MCUAI_MODELS``) 
 * ``overlap``: the layers running in place with an overlap (``c`` conv, ``d`` depthwise,
   ``p`` max pool, ``q`` quantize; upper case: walked backwards, output above the input).
 
+With ``--cost``: what the overlapping in-place layers cost in speed, instructions per inference
+on an emulated Cortex-M4 (``mcuai benchmark``, QEMU) with and without them (the arena too).
+
 Then the wall time of the planner (schedule + in-place passes, overlap choice included, +
 memory plan) and of the whole in-process ``analyze`` on ``mcunet_mcunetv2_large`` (goal:
 planner under 2 s), min of N runs.
@@ -82,6 +85,30 @@ def overlapping(path: Path) -> str:
     return "".join(letter[n.op].upper() if n.backward else letter[n.op] for n in nodes)
 
 
+def speed_cost(root: Path) -> None:
+    """Cortex-M4 instructions per inference with and without overlapping in place."""
+    from mcuai.benchmark import benchmark_model
+    from mcuai.passes import in_place
+
+    print("\nCortex-M4 (QEMU) instructions per inference, with / without overlapping in place")
+    for rel, _, _ in MODELS:
+        path = root / rel
+        if not path.exists():
+            continue
+        on = benchmark_model(path, "cortex-m4", per_layer=False)
+        in_place.OVERLAP = False
+        try:
+            off = benchmark_model(path, "cortex-m4", per_layer=False)
+        finally:
+            in_place.OVERLAP = True
+        name = Path(rel).stem.removesuffix("_tl_int8").removesuffix("_64x50")
+        print(
+            f"{name:<22} {on.instructions:>12,} / {off.instructions:>12,} "
+            f"({on.instructions / off.instructions - 1:+.0%}); arena {on.arena_bytes:,} / "
+            f"{off.arena_bytes:,} B"
+        )
+
+
 def planner_time(path: Path, runs: int) -> tuple[float, float]:
     """(schedule + in-place passes + memory plan, whole in-process analyze), min over runs."""
     from mcuai.api import analyze, load_model
@@ -107,6 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=None, help="corpus folder")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cost", action="store_true", help="Cortex-M4 instructions with/without")
     args = ap.parse_args()
     root = models_dir(args.models)
     from mcuai.api import analyze
@@ -136,6 +164,8 @@ def main() -> None:
             f"{name:<22} {a.arena_bytes:>8,} {a.lower_bound_bytes:>8,} {base:>10,} {text:>16} "
             f"{met:>3} | {elem:>8,} {pad:>8,} {full:>8,}  {overlapping(path)}"
         )
+    if args.cost:
+        speed_cost(root)
     large = root / LARGE
     if large.exists():
         plan_s, analyze_s = planner_time(large, args.runs)

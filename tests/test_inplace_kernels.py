@@ -246,6 +246,28 @@ def test_zigzag_chain(alignment: int, tmp_path: Path, require_cc: str) -> None:
         assert np.array_equal(got[0], litert_run(it, xs)[0])
 
 
+def dilated_model() -> bytes:
+    """conv 1x1 8 -> 32 ch, then dilated depthwise convolutions (SAME and VALID, the peaks)."""
+    g = WindowNet(28)
+    x = g.input([1, 10, 9, 8])
+    c = g.conv(x, 32, k=(1, 1))
+    d = g.dw(g.dw(c, same=True, dilation=2), dilation=2, stride=(2, 1))
+    return g.build([x], [g.mean_hw(g.conv(d, 8, k=(1, 1)))])
+
+
+def test_dilated_depthwise_in_place(tmp_path: Path, require_cc: str) -> None:
+    path = tmp_path / "dil.tflite"
+    path.write_bytes(dilated_model())
+    nodes = optimize(load_model(path)).nodes
+    assert any(n.op == "depthwise_conv2d" and is_overlapping(n) for n in nodes)
+    for n in nodes:
+        if n.op == "depthwise_conv2d":
+            assert n.attrs.dilation == (2, 2)
+            assert overlap_offset(n, False) == smallest_safe(n, False)
+            assert overlap_offset(n, True) == smallest_safe(n, True)
+    check_against_litert(dilated_model(), tmp_path, n=5, name="dil")
+
+
 def float_input_model() -> bytes:
     """float input -> QUANTIZE (the peak: float 1,920 B + int8 480 B) -> conv 1x1 -> mean."""
     g = WindowNet(24)

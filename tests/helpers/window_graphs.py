@@ -55,6 +55,7 @@ class WindowNet(Net):
         stride: tuple[int, int] = (1, 1),
         same: bool = False,
         q: Q = (0.06, -5),
+        dilation: int = 1,
     ) -> int:
         n, h, w, c = self.shapes[x]
         wdata = self.rng.integers(-127, 128, (1, k[0], k[1], c)).astype(np.int8)
@@ -63,7 +64,8 @@ class WindowNet(Net):
         bias = self.rng.integers(-2000, 2000, c).astype(np.int32)
         sx = self.quant[x][0]
         bt = self.b.const(f"b{self.count}", bias, scale=[sx * v for v in ws], zero_point=[0] * c)
-        shape = [n, _out(h, k[0], stride[0], same), _out(w, k[1], stride[1], same), c]
+        eff = ((k[0] - 1) * dilation + 1, (k[1] - 1) * dilation + 1)
+        shape = [n, _out(h, eff[0], stride[0], same), _out(w, eff[1], stride[1], same), c]
         y = self._t(shape, q)
         opts = options(
             "DepthwiseConv2DOptionsT",
@@ -71,8 +73,8 @@ class WindowNet(Net):
             strideH=stride[0],
             strideW=stride[1],
             depthMultiplier=1,
-            dilationHFactor=1,
-            dilationWFactor=1,
+            dilationHFactor=dilation,
+            dilationWFactor=dilation,
         )
         self.b.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], opts, version=6)
         return y

@@ -11,6 +11,12 @@
  * Overflow: |in + input_offset| <= 255 and |w| <= 128, so each product is <= 32640 and the
  *   sum of K = Kh*Kw*Cg products fits int32 for K <= 65793 (TFLite makes the same assumption,
  *   bias included).
+ * col: scratch of Kh*Kw*Cin int16 for one group (the window of one output pixel, input offset
+ *   applied, 0 for padding taps: (zp_in + input_offset) = 0 as in the reference; taps of each
+ *   group of 4 in the order 0, 2, 1, 3); NULL for grouped convolutions, which take the direct
+ *   loop. On cores with the DSP extension (unless MCU_PORTABLE) two products per SMLAD; SMLAD
+ *   adds modulo 2^32 like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same
+ *   accumulator whenever the reference does not overflow.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -26,12 +32,25 @@
  *     M(q) = the largest input pixel index read by any output pixel <= q.
  *   Separate buffers are of course fine too. No restrict qualifiers.
  */
+#include <string.h>
+
 #include "mcu_conv2d_inplace_s8.h"
+
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+#include <arm_acle.h>
+#endif
+
+/* Slot of tap t in the column: within each full group of 4 taps the order is 0, 2, 1, 3, so
+   that the 32-bit words (col[4g], col[4g+1]) and (col[4g+2], col[4g+3]) hold the pairs that
+   SXTB16 of the 4 weights (and of the weights rotated by 8 bits) produce; the tail is plain. */
+#define MCU_COL_SLOT(t, quads) \
+    ((t) < 4 * (quads) ? ((t) & ~3) + (((t) & 1) << 1) + (((t) >> 1) & 1) : (t))
 
 void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                            const mcu_dims *in_dims, const int8_t *in,
                            const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                           const mcu_dims *out_dims, int8_t *out, int32_t backward)
+                           const mcu_dims *out_dims, int8_t *out, int32_t backward,
+                           int16_t *col)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w, k_c = f_dims->c;
@@ -39,7 +58,9 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t groups = in_c / k_c;
     const int32_t per_group = out_c / groups;
     const int32_t pixels = out_dims->n * out_h * out_w;
-    int32_t i, o, ky, kx, ci;
+    const int32_t taps = k_h * k_w * k_c;
+    const int32_t quads = taps / 4;
+    int32_t i, o, ky, kx, ci, t;
 
     for (i = 0; i < pixels; ++i) {
         const int32_t pix = backward ? pixels - 1 - i : i;
@@ -50,9 +71,58 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         const int32_t y0 = oy * p->stride.h - p->padding.h;
         const int32_t x0 = ox * p->stride.w - p->padding.w;
         int8_t *out_px = out + (size_t)pix * out_c;
+        if (col != NULL) {
+            /* one group: gather the window once (input + offset, 0 on padding taps), then
+               every output channel is a plain dot product with its filter row */
+            t = 0;
+            for (ky = 0; ky < k_h; ++ky) {
+                const int32_t y = y0 + ky * p->dilation.h;
+                for (kx = 0; kx < k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dilation.w;
+                    const int32_t inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    const int8_t *px = in_b + ((size_t)(inside ? y : 0) * in_w
+                                               + (size_t)(inside ? x : 0)) * in_c;
+                    for (ci = 0; ci < in_c; ++ci, ++t) {
+                        col[MCU_COL_SLOT(t, quads)] =
+                            (int16_t)(inside ? (int32_t)px[ci] + p->input_offset : 0);
+                    }
+                }
+            }
+            for (o = 0; o < out_c; ++o) {
+                const int8_t *w_o = filter + (size_t)o * taps;
+                int32_t acc = 0;
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+                for (t = 0; t < quads; ++t) {
+                    uint32_t w4;
+                    int32_t c02, c13;
+                    memcpy(&w4, w_o + 4 * t, 4);
+                    memcpy(&c02, col + 4 * t, 4);
+                    memcpy(&c13, col + 4 * t + 2, 4);
+                    acc = __smlad(c02, (int32_t)__sxtb16(w4), acc);
+                    acc = __smlad(c13, (int32_t)__sxtb16((w4 >> 8) | (w4 << 24)), acc);
+                }
+#else
+                for (t = 0; t < quads; ++t) {
+                    const int16_t *c4 = col + 4 * t;
+                    const int8_t *w4 = w_o + 4 * t;
+                    acc += (int32_t)c4[0] * w4[0] + (int32_t)c4[1] * w4[2];
+                    acc += (int32_t)c4[2] * w4[1] + (int32_t)c4[3] * w4[3];
+                }
+#endif
+                for (t = 4 * quads; t < taps; ++t) {
+                    acc += (int32_t)col[t] * (int32_t)w_o[t];
+                }
+                if (bias != NULL) {
+                    acc += bias[o];
+                }
+                acc = mcu_requantize(acc, q->multiplier[o], q->shift[o]) + p->output_offset;
+                out_px[o] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+            }
+            continue;
+        }
         for (o = 0; o < out_c; ++o) {
             const int32_t c0 = (o / per_group) * k_c;
-            const int8_t *w_o = filter + (size_t)o * k_h * k_w * k_c;
+            const int8_t *w_o = filter + (size_t)o * taps;
             int32_t acc = 0;
             for (ky = 0; ky < k_h; ++ky) {
                 const int32_t y = y0 + ky * p->dilation.h;

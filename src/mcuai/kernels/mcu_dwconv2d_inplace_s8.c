@@ -49,23 +49,24 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         const int32_t y0 = oy * p->stride.h - p->padding.h;
         const int32_t x0 = ox * p->stride.w - p->padding.w;
         int8_t *out_px = out + (size_t)pix * out_c;
+        /* taps inside the image: ky in [ky_lo, ky_hi), kx in [kx_lo, kx_hi) */
+        const int32_t dh = p->dilation.h, dw = p->dilation.w;
+        const int32_t ky_lo = y0 >= 0 ? 0 : (-y0 + dh - 1) / dh;
+        const int32_t kx_lo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw;
+        int32_t ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dh - 1) / dh;
+        int32_t kx_hi = in_w - x0 <= 0 ? 0 : (in_w - x0 + dw - 1) / dw;
+        ky_hi = ky_hi < k_h ? ky_hi : k_h;
+        kx_hi = kx_hi < k_w ? kx_hi : k_w;
         for (ic = 0; ic < in_c; ++ic) {
             for (m = 0; m < mult; ++m) {
                 const int32_t o = ic * mult + m;
                 int32_t acc = 0;
-                for (ky = 0; ky < k_h; ++ky) {
-                    const int32_t y = y0 + ky * p->dilation.h;
-                    if (y < 0 || y >= in_h) {
-                        continue;
-                    }
-                    for (kx = 0; kx < k_w; ++kx) {
-                        const int32_t x = x0 + kx * p->dilation.w;
-                        if (x < 0 || x >= in_w) {
-                            continue;
-                        }
-                        acc += ((int32_t)in_b[((size_t)y * in_w + x) * in_c + ic]
-                                + p->input_offset)
-                               * (int32_t)filter[((size_t)ky * k_w + kx) * out_c + o];
+                for (ky = ky_lo; ky < ky_hi; ++ky) {
+                    const int8_t *row = in_b + (size_t)(y0 + ky * dh) * in_w * in_c + ic;
+                    const int8_t *wrow = filter + (size_t)ky * k_w * out_c + o;
+                    for (kx = kx_lo; kx < kx_hi; ++kx) {
+                        acc += ((int32_t)row[(size_t)(x0 + kx * dw) * in_c] + p->input_offset)
+                               * (int32_t)wrow[(size_t)kx * out_c];
                     }
                 }
                 if (bias != NULL) {

@@ -17,7 +17,7 @@ from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
 from mcuai.lower.context import dims4, hw
 from mcuai.lower.conv_common import bias_values
-from mcuai.lower.program import Call, CArray, Raw, Struct, TensorRef, Value
+from mcuai.lower.program import Call, CArray, Raw, Scratch, Struct, TensorRef, Value
 
 
 def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
@@ -25,6 +25,9 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
     x, w, y = node.input(0), node.input(1), node.output
     assert w.data is not None
     bias = bias_values(node, node.opt_input(2), y.shape[-1], (DType.INT32,))
+    _, kh, kw, cin_g = w.shape
+    # conv, one group: the window of a pixel gathered as int16 in a scratch (see the kernel)
+    col = 2 * kh * kw * cin_g if kernel == "mcu_conv2d_inplace_s8" and cin_g == x.shape[-1] else 0
     args: list[Value] = [
         params,
         quant,
@@ -37,7 +40,9 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
         TensorRef(y, out=True),
         int(node.backward),
     ]
-    return Call(kernel, (kernel,), args)
+    if kernel == "mcu_conv2d_inplace_s8":
+        args.append(Scratch() if col else Raw("NULL"))
+    return Call(kernel, (kernel,), args, scratch_bytes=col)
 
 
 def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:

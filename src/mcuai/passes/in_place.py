@@ -398,9 +398,16 @@ def _live_bytes(graph: Graph) -> np.ndarray:
     return need
 
 
+#: Overlapping in place on (the default). ``scripts/bench_memory.py --cost`` turns it off to
+#: measure what the slower in-place kernels cost.
+OVERLAP = True
+
+
 def _overlap(graph: Graph, store: _Storage) -> None:
     """Put window ops / narrowing QUANTIZE in place with an overlap where that lowers the
     peak (module docstring)."""
+    if not OVERLAP:
+        return
     cands = {i for i, n in enumerate(graph.nodes) if _overlap_candidate(n, i, store)}
     if not cands:
         return
