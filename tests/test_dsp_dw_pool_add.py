@@ -319,7 +319,7 @@ def test_dw_multiplier_at_least_one_half(tmp_path: Path, arm_tools: None) -> Non
             check_dsp(m, tmp_path / kernel / target, kernel, target=target)
 
 
-@pytest.mark.parametrize("opt", ["-Os", "-O3"])
+@pytest.mark.parametrize("opt", ["-O0", "-Os", "-O3"])
 def test_dw3x3_other_opt_levels(tmp_path: Path, arm_tools: None, opt: str) -> None:
     # the inline-asm blocks get other registers at other optimization levels
     m = dw_model((1, 7, 6, 12), (3, 3), act=ACT.RELU6, per_channel=True)
