@@ -53,7 +53,8 @@ void mcu_conv2d_1x1_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             }
             mcu_mve_dot4(x0, filter + (size_t)o * cin, cin, acc, NULL);
             for (r = 0; r < 4; ++r) {
-                y0[o + r] = mcu_conv1x1_out(acc[r], p, q, o + r);
+                y0[o + r] = mcu_mm_out(acc[r], q->multiplier[o + r], q->shift[o + r],
+                                       p->output_offset, p->act_min, p->act_max);
             }
         }
         for (; o < cout; ++o) {

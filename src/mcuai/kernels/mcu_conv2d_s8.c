@@ -145,6 +145,12 @@ void mcu_conv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             int32_t acc[4], ws[4];
             for (ky = 0; ky < k_h; ++ky) {
                 const int32_t yy = y0 + ky * p->dilation.h;
+                if (yy >= 0 && yy < in_h && p->dilation.w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
+                    /* the whole window row is contiguous in NHWC */
+                    memcpy(d, in_b + ((size_t)yy * in_w + x0) * in_c, (size_t)(k_w * in_c));
+                    d += k_w * in_c;
+                    continue;
+                }
                 for (kx = 0; kx < k_w; ++kx) {
                     const int32_t xx = x0 + kx * p->dilation.w;
                     if (yy < 0 || yy >= in_h || xx < 0 || xx >= in_w) {

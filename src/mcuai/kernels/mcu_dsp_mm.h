@@ -102,7 +102,20 @@ MCU_INLINE void mcu_mve_dot4(const int8_t *x, const int8_t *w, int32_t k, int32_
     int32_t i;
     if (ws != NULL) {
         int32_t s0 = ws[0], s1 = ws[1], s2 = ws[2], s3 = ws[3];
-        for (i = 0; i < k; i += 16) {
+        for (i = 0; i + 16 <= k; i += 16) { /* whole vectors: no predication */
+            const int8x16_t xv = vldrbq_s8(x + i);
+            const int8x16_t v0 = vldrbq_s8(w + i), v1 = vldrbq_s8(w1 + i);
+            const int8x16_t v2 = vldrbq_s8(w2 + i), v3 = vldrbq_s8(w3 + i);
+            a0 = vmladavaq_s8(a0, xv, v0);
+            a1 = vmladavaq_s8(a1, xv, v1);
+            a2 = vmladavaq_s8(a2, xv, v2);
+            a3 = vmladavaq_s8(a3, xv, v3);
+            s0 = vaddvaq_s8(s0, v0);
+            s1 = vaddvaq_s8(s1, v1);
+            s2 = vaddvaq_s8(s2, v2);
+            s3 = vaddvaq_s8(s3, v3);
+        }
+        if (i < k) {
             const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
             const int8x16_t xv = vldrbq_z_s8(x + i, pr);
             const int8x16_t v0 = vldrbq_z_s8(w + i, pr), v1 = vldrbq_z_s8(w1 + i, pr);
@@ -121,7 +134,14 @@ MCU_INLINE void mcu_mve_dot4(const int8_t *x, const int8_t *w, int32_t k, int32_
         ws[2] = s2;
         ws[3] = s3;
     } else {
-        for (i = 0; i < k; i += 16) {
+        for (i = 0; i + 16 <= k; i += 16) { /* whole vectors: no predication */
+            const int8x16_t xv = vldrbq_s8(x + i);
+            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w + i));
+            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + i));
+            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + i));
+            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + i));
+        }
+        if (i < k) {
             const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
             const int8x16_t xv = vldrbq_z_s8(x + i, pr);
             a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + i, pr));
