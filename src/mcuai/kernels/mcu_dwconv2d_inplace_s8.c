@@ -57,7 +57,32 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         int32_t kx_hi = in_w - x0 <= 0 ? 0 : (in_w - x0 + dw - 1) / dw;
         ky_hi = ky_hi < k_h ? ky_hi : k_h;
         kx_hi = kx_hi < k_w ? kx_hi : k_w;
-        for (ic = 0; ic < in_c; ++ic) {
+        ic = 0;
+        if (mult == 1) { /* four channels at a time: one window walk for four accumulators */
+            for (; ic + 4 <= in_c; ic += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                int32_t j;
+                for (ky = ky_lo; ky < ky_hi; ++ky) {
+                    const int8_t *row = in_b + (size_t)(y0 + ky * dh) * in_w * in_c + ic;
+                    const int8_t *wrow = filter + (size_t)ky * k_w * out_c + ic;
+                    for (kx = kx_lo; kx < kx_hi; ++kx) {
+                        const int8_t *px = row + (size_t)(x0 + kx * dw) * in_c;
+                        const int8_t *pw = wrow + (size_t)kx * out_c;
+                        acc[0] += ((int32_t)px[0] + p->input_offset) * (int32_t)pw[0];
+                        acc[1] += ((int32_t)px[1] + p->input_offset) * (int32_t)pw[1];
+                        acc[2] += ((int32_t)px[2] + p->input_offset) * (int32_t)pw[2];
+                        acc[3] += ((int32_t)px[3] + p->input_offset) * (int32_t)pw[3];
+                    }
+                }
+                for (j = 0; j < 4; ++j) {
+                    const int32_t o = ic + j;
+                    int32_t a = acc[j] + (bias != NULL ? bias[o] : 0);
+                    a = mcu_requantize(a, q->multiplier[o], q->shift[o]) + p->output_offset;
+                    out_px[o] = (int8_t)mcu_clamp(a, p->act_min, p->act_max);
+                }
+            }
+        }
+        for (; ic < in_c; ++ic) {
             for (m = 0; m < mult; ++m) {
                 const int32_t o = ic * mult + m;
                 int32_t acc = 0;
