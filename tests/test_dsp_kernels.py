@@ -301,7 +301,10 @@ def test_fc_integer_requantization_equals_float64(require_cc: str, tmp_path: Pat
     src.write_text(_DRIVER)
     exe = tmp_path / "drv"
     flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
-    subprocess.run([require_cc, *flags, "-I", str(KERNELS), str(src), "-o", str(exe)], check=True)
+    fc = str(KERNELS / "mcu_fc_s8.c")
+    subprocess.run(
+        [require_cc, *flags, "-I", str(KERNELS), str(src), fc, "-o", str(exe)], check=True
+    )
     accs, scales = _requant_cases()
     rec = np.zeros(len(accs), [("acc", "<i4"), ("pad", "<i4"), ("bits", "<i8")])
     rec["acc"] = accs

@@ -29,6 +29,12 @@
 #include "mcu_fc_s8.h"
 #include "mcu_dsp_mm.h"
 
+int32_t mcu_fc_rq_slow(int32_t acc, const mcu_fc_rq *r, int32_t offset, int32_t lo,
+                       int32_t hi)
+{
+    return mcu_fc_clamp_out(mcu_fc_requantize(acc, r->bits), offset, lo, hi);
+}
+
 /* Output o; rq: the per-tensor constants (step 0) or scratch space for channel o's. */
 MCU_INLINE int8_t mcu_fc_out(int32_t acc, const mcu_fc_params *p, const mcu_fc_quant *q,
                              int32_t o, mcu_fc_rq *rq)
@@ -89,6 +95,8 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             mcu_mm_col_init(&col, cols, 1, 0);
             mcu_mm_col_push(&col, x, nin, 0);
             mcu_mm_col_end(&col, cols, 1, 0, nin);
+            const int32_t pc = q->step != 0;
+            const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
             int32_t a4[5], r;
             for (o = 0; o + 3 < nout; o += 4) {
                 const int8_t *w0 = filter + (size_t)o * nin;
@@ -97,12 +105,19 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                 }
                 a4[4] = nin >> 2;
                 mcu_mm_kern41(a4, w0, nin, cols);
-                for (r = 0; r < 4; ++r) {
-                    const int8_t *wr = w0 + (size_t)r * nin;
-                    for (i = nin & ~3; i < nin; ++i) {
-                        a4[r] += (int32_t)wr[i] * ct[i & 3];
+                if ((nin & 3) != 0) {
+                    for (r = 0; r < 4; ++r) {
+                        const int8_t *wr = w0 + (size_t)r * nin;
+                        for (i = nin & ~3; i < nin; ++i) {
+                            a4[r] += (int32_t)wr[i] * ct[i & 3];
+                        }
                     }
-                    y[o + r] = mcu_fc_out(a4[r], p, q, o + r, &rq);
+                }
+                for (r = 0; r < 4; ++r) {
+                    if (pc) {
+                        mcu_fc_rq_init(&rq, q->scale_bits[o + r]);
+                    }
+                    y[o + r] = (int8_t)mcu_fc_rq_out(a4[r], &rq, off, lo, hi);
                 }
             }
             for (; o < nout; o += 2) {

@@ -209,6 +209,11 @@ MCU_INLINE int32_t mcu_fc_rq_apply(int32_t acc, const mcu_fc_rq *r)
 }
 
 
+/* mcu_fc_clamp_out(mcu_fc_requantize(acc, r->bits), offset, lo, hi): the exact path of
+   mcu_fc_rq_out, out of line (mcu_fc_s8.c) so that the fast path keeps its registers. */
+int32_t mcu_fc_rq_slow(int32_t acc, const mcu_fc_rq *r, int32_t offset, int32_t lo,
+                       int32_t hi);
+
 /* mcu_fc_clamp_out(mcu_fc_rq_apply(acc, r), offset, lo, hi) for an int8 output
  * (-128 <= lo <= hi <= 127, |offset| <= 255): the fast path as in mcu_fc_rq_apply with
  * fr = (W >> t) truncated to 32 bits, then the magnitude capped at 2^16 (any larger one
@@ -241,7 +246,7 @@ MCU_INLINE int32_t mcu_fc_rq_out(int32_t acc, const mcu_fc_rq *r, int32_t offset
             return v < lo ? lo : (v > hi ? hi : v);
         }
     }
-    return mcu_fc_clamp_out(mcu_fc_requantize(acc, r->bits), offset, lo, hi);
+    return mcu_fc_rq_slow(acc, r, offset, lo, hi);
 }
 
 /* scratch: MCU_MM_COLS_BYTES(Nin, 1) bytes (mcu_dsp_mm.h), used on cores with the DSP
