@@ -127,19 +127,26 @@ def check_dsp(
     return code
 
 
+def on_cores(cases: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """Every case on the Cortex-M4 (DSP extension), every other one also on the M55 (Helium)."""
+    out = [("cortex-m4", *c) for c in cases]
+    return out + [("cortex-m55", *c) for c in cases[1::2]]
+
+
 # ---- depthwise convolution ------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("shape", "stride", "padding", "act", "per_channel"),
-    [
-        ((1, 9, 8, 8), (1, 1), PAD.SAME, ACT.NONE, True),  # 2 channel groups
-        ((1, 9, 8, 11), (2, 2), PAD.SAME, ACT.RELU, False),  # groups + 3-channel tail
-        ((1, 7, 10, 3), (1, 1), PAD.VALID, ACT.RELU6, True),  # tail only
-        ((2, 8, 7, 12), (2, 1), PAD.VALID, ACT.RELU_N1_TO_1, False),  # batch 2
-        ((1, 4, 5, 17), (3, 3), PAD.SAME, ACT.NONE, True),  # stride > window on the borders
-        ((1, 6, 6, 20), (1, 1), PAD.SAME, ACT.RELU6, False),  # mostly border pixels
-    ],
+    ("target", "shape", "stride", "padding", "act", "per_channel"),
+    on_cores(
+        [
+            ((1, 9, 8, 8), (1, 1), PAD.SAME, ACT.NONE, True),  # 2 channel groups
+            ((1, 9, 8, 11), (2, 2), PAD.SAME, ACT.RELU, False),  # groups + 3-channel tail
+            ((1, 7, 10, 3), (1, 1), PAD.VALID, ACT.RELU6, True),  # tail only
+            ((2, 8, 7, 12), (2, 1), PAD.VALID, ACT.RELU_N1_TO_1, False),  # batch 2
+            ((1, 4, 5, 17), (3, 3), PAD.SAME, ACT.NONE, True),  # stride > window on borders
+            ((1, 6, 6, 20), (1, 1), PAD.SAME, ACT.RELU6, False),  # mostly border pixels
+        ]
+    ),
 )
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_dw3x3(
     tmp_path: Path,
     arm_tools: None,
@@ -171,15 +178,16 @@ def test_pack_dw3x3_layout(c: int) -> None:
 
 # ---- ADD ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("a_shape", "b_shape", "qa", "qb", "qo", "act"),
-    [
-        ((1, 5, 4, 7), (1, 5, 4, 7), (0.05, 3), (0.03, -7), (0.06, 1), ACT.NONE),
-        ((1, 5, 4, 8), (8,), (0.02, -128), (0.09, 127), (0.1, -3), ACT.RELU),  # broadcast
-        ((2, 3, 1, 6), (1, 1, 4, 1), (0.05, 0), (0.05, 0), (0.1, 0), ACT.RELU6),  # equal scales
-        ((1, 9, 9, 3), (1, 9, 9, 3), (0.2, 10), (0.3, -10), (0.01, 100), ACT.RELU_N1_TO_1),
-    ],
+    ("target", "a_shape", "b_shape", "qa", "qb", "qo", "act"),
+    on_cores(
+        [
+            ((1, 5, 4, 7), (1, 5, 4, 7), (0.05, 3), (0.03, -7), (0.06, 1), ACT.NONE),
+            ((1, 5, 4, 8), (8,), (0.02, -128), (0.09, 127), (0.1, -3), ACT.RELU),  # broadcast
+            ((2, 3, 1, 6), (1, 1, 4, 1), (0.05, 0), (0.05, 0), (0.1, 0), ACT.RELU6),  # equal
+            ((1, 9, 9, 3), (1, 9, 9, 3), (0.2, 10), (0.3, -10), (0.01, 100), ACT.RELU_N1_TO_1),
+        ]
+    ),
 )
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_add(
     tmp_path: Path,
     arm_tools: None,
@@ -211,17 +219,18 @@ POOL_KERNEL = {"AVERAGE_POOL_2D": "mcu_avgpool2d_s8", "MAX_POOL_2D": "mcu_maxpoo
 
 @pytest.mark.parametrize("op", sorted(POOL_KERNEL))
 @pytest.mark.parametrize(
-    ("shape", "k", "stride", "padding", "act"),
-    [
-        ((1, 9, 8, 8), (3, 3), (2, 2), PAD.SAME, ACT.NONE),  # clipped border windows
-        ((1, 6, 7, 11), (2, 2), (2, 2), PAD.VALID, ACT.RELU),  # 4-channel groups + tail
-        ((2, 7, 5, 3), (3, 2), (1, 1), PAD.SAME, ACT.RELU6),  # tail only, batch 2
-        ((1, 25, 5, 12), (25, 5), (1, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # global, 125 taps
-        ((1, 20, 15, 4), (20, 15), (1, 1), PAD.VALID, ACT.NONE),  # 300 taps: 32-bit sums
-        ((1, 6, 6, 37), (2, 3), (2, 2), PAD.SAME, ACT.RELU),  # 16-channel vectors + tail
-    ],
+    ("target", "shape", "k", "stride", "padding", "act"),
+    on_cores(
+        [
+            ((1, 9, 8, 8), (3, 3), (2, 2), PAD.SAME, ACT.NONE),  # clipped border windows
+            ((1, 6, 7, 11), (2, 2), (2, 2), PAD.VALID, ACT.RELU),  # 4-channel groups + tail
+            ((2, 7, 5, 3), (3, 2), (1, 1), PAD.SAME, ACT.RELU6),  # tail only, batch 2
+            ((1, 25, 5, 12), (25, 5), (1, 1), PAD.VALID, ACT.RELU_N1_TO_1),  # global, 125 taps
+            ((1, 20, 15, 4), (20, 15), (1, 1), PAD.VALID, ACT.NONE),  # 300 taps: 32-bit sums
+            ((1, 6, 6, 37), (2, 3), (2, 2), PAD.SAME, ACT.RELU),  # 16-channel vectors + tail
+        ]
+    ),
 )
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 def test_pool(
     tmp_path: Path,
     arm_tools: None,
