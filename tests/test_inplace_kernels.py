@@ -424,3 +424,45 @@ def test_ties_inside_memory_pools(tmp_path: Path, require_cc: str) -> None:
     for k, p in enumerate(layout.pool_plan.plans):
         check_plan([b for b in layout.buffers if layout.pool_of(b.id) == k], p)
     pools_vs_arena(path, pools, tmp_path)
+
+
+def odd_channels_model() -> bytes:
+    """conv 3x3 3 -> 33 channels (the peak, in place: an odd channel count for the two-channel
+    DSP loop, 27 taps: a tail of 3 after the groups of four), dw, conv 1x1 33 -> 7."""
+    g = WindowNet(29)
+    x = g.input([1, 12, 11, 3])
+    c = g.conv(x, 33, same=True)
+    d = g.dw(c, stride=(2, 2), same=True)
+    return g.build([x], [g.mean_hw(g.conv(d, 7, k=(1, 1)))])
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize(
+    "make", [chain_model, zigzag_chain, dilated_model, odd_channels_model, every_window_in_place]
+)
+def test_in_place_kernels_on_cortex_m4(make: object, tmp_path: Path, require_cc: str) -> None:
+    """The DSP paths (Cortex-M4) give the host's outputs, which match LiteRT (tests above)."""
+    from mcuai.targets.cortexm import run_elf
+    from mcuai.targets.cortexm.build import build_elf
+    from mcuai.targets.cortexm.toolchain import ToolchainError, find_toolchain
+
+    try:
+        find_toolchain()
+    except ToolchainError as e:
+        pytest.skip(str(e))
+    assert callable(make)
+    model = make()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    code = generate(path, name="m")
+    assert "inplace_s8(" in code.files["m.c"]
+    host = HostModel(code, build(code))
+    elf = build_elf(code, "cortex-m4")
+    rng = np.random.default_rng(9)
+    d = code.inputs[0].tensor
+    for _ in range(2):
+        xs = [rng.integers(-128, 128, d.shape).astype(d.dtype.np)]
+        want, _ = host.run(xs)
+        got = run_elf(elf, "cortex-m4", xs, runs=1).outputs
+        assert np.array_equal(want[0], got[0])
+    check_against_litert(model, tmp_path, n=3, name="m")

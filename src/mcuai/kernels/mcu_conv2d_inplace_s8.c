@@ -88,7 +88,41 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                     }
                 }
             }
-            for (o = 0; o < out_c; ++o) {
+            o = 0;
+#if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
+            for (; o + 2 <= out_c; o += 2) { /* two output channels per pass over the column */
+                const int8_t *wa = filter + (size_t)o * taps;
+                const int8_t *wb = wa + taps;
+                int32_t acc_a = 0, acc_b = 0;
+                int32_t r;
+                for (t = 0; t < quads; ++t) {
+                    uint32_t w4a, w4b;
+                    int32_t c02, c13;
+                    memcpy(&c02, col + 4 * t, 4);
+                    memcpy(&c13, col + 4 * t + 2, 4);
+                    memcpy(&w4a, wa + 4 * t, 4);
+                    memcpy(&w4b, wb + 4 * t, 4);
+                    acc_a = __smlad(c02, (int32_t)__sxtb16(w4a), acc_a);
+                    acc_a = __smlad(c13, (int32_t)__sxtb16((w4a >> 8) | (w4a << 24)), acc_a);
+                    acc_b = __smlad(c02, (int32_t)__sxtb16(w4b), acc_b);
+                    acc_b = __smlad(c13, (int32_t)__sxtb16((w4b >> 8) | (w4b << 24)), acc_b);
+                }
+                for (t = 4 * quads; t < taps; ++t) {
+                    acc_a += (int32_t)col[t] * (int32_t)wa[t];
+                    acc_b += (int32_t)col[t] * (int32_t)wb[t];
+                }
+                if (bias != NULL) {
+                    acc_a += bias[o];
+                    acc_b += bias[o + 1];
+                }
+                r = mcu_requantize(acc_a, q->multiplier[o], q->shift[o]) + p->output_offset;
+                out_px[o] = (int8_t)mcu_clamp(r, p->act_min, p->act_max);
+                r = mcu_requantize(acc_b, q->multiplier[o + 1], q->shift[o + 1])
+                    + p->output_offset;
+                out_px[o + 1] = (int8_t)mcu_clamp(r, p->act_min, p->act_max);
+            }
+#endif
+            for (; o < out_c; ++o) {
                 const int8_t *w_o = filter + (size_t)o * taps;
                 int32_t acc = 0;
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
