@@ -23,6 +23,7 @@ import pytest
 from ai_edge_litert import schema_py_generated as s
 
 from helpers.opcheck import litert_reference, litert_run, random_input
+from helpers.tflite_builder import TFLiteBuilder, options
 from mcuai.api import generate
 from mcuai.codegen.emit import GeneratedCode
 from mcuai.lower.repack_dw import pack_dw3x3, unpack_dw3x3
@@ -333,3 +334,45 @@ def test_dw3x3_other_opt_levels(tmp_path: Path, arm_tools: None, opt: str) -> No
     # the inline-asm blocks get other registers at other optimization levels
     m = dw_model((1, 7, 6, 12), (3, 3), act=ACT.RELU6, per_channel=True)
     check_dsp(m, tmp_path, "mcu_dwconv2d_3x3_s8", opt=opt)
+
+
+def _dw_big_bias_model(k: tuple[int, int], seed: int = 5) -> bytes:
+    """3x3/5x5 depthwise with biases up to +-2^29 and an output scale 2^22 times the
+    accumulator scale: large accumulators and right shifts above 20 in the requantization."""
+    rng = np.random.default_rng(seed)
+    c = 12
+    b = TFLiteBuilder()
+    x = b.tensor("x", [1, 7, 6, c], "int8", scale=0.5, zero_point=-3)
+    ws = [float(v) for v in rng.uniform(0.5, 1.0, c)]
+    w = b.const(
+        "w",
+        rng.integers(-127, 128, (1, k[0], k[1], c)).astype(np.int8),
+        scale=ws,
+        zero_point=[0] * c,
+        axis=3,
+    )
+    bias = b.const(
+        "bias",
+        rng.integers(-(2**29), 2**29, c).astype(np.int32),
+        scale=[0.5 * v for v in ws],
+        zero_point=[0] * c,
+    )
+    y = b.tensor("y", [1, 7, 6, c], "int8", scale=0.5 * 2.0**22 * 0.75, zero_point=5)
+    opts = options(
+        "DepthwiseConv2DOptionsT",
+        padding=PAD.SAME,
+        strideH=1,
+        strideW=1,
+        depthMultiplier=1,
+        dilationHFactor=1,
+        dilationWFactor=1,
+        fusedActivationFunction=ACT.NONE,
+    )
+    b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], opts, version=6)
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("k", [(3, 3), (5, 5)])
+def test_dw_large_accumulators(tmp_path: Path, arm_tools: None, k: tuple[int, int]) -> None:
+    kernel = "mcu_dwconv2d_3x3_s8" if k == (3, 3) else "mcu_dwconv2d_s8"
+    check_dsp(_dw_big_bias_model(k), tmp_path, kernel, n=4)
