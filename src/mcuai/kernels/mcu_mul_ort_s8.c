@@ -39,3 +39,18 @@ void mcu_mul_ort_s8(const mcu_mul_ort_params *p, int32_t size_a, const int8_t *a
         }
     }
 }
+
+static void mul_row(const void *params, const void *a, int32_t a_step, const void *b,
+                    int32_t b_step, void *out, int32_t n)
+{
+    const int32_t size_a = (a_step == 0 && b_step != 0) ? 1 : n;
+    const int32_t size_b = (b_step == 0 && a_step != 0) ? 1 : n;
+    mcu_mul_ort_s8((const mcu_mul_ort_params *)params, size_a, (const int8_t *)a, size_b,
+                   (const int8_t *)b, n, (int8_t *)out);
+}
+
+void mcu_mul_ort_bcast_s8(const mcu_mul_ort_params *p, const mcu_bcast *bc, const int8_t *a,
+                          const int8_t *b, int8_t *out)
+{
+    mcu_binary_bcast(p, bc, sizeof(int8_t), a, b, out, mul_row);
+}

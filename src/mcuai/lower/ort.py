@@ -25,6 +25,7 @@ leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
 softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
+layer_norm (float)    double row statistics (ORT's mean exactly; its variance not identified)
 quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
 ====================  =========================================================================
 
@@ -378,12 +379,33 @@ def _lower_avg_pool(node: Node) -> list[Call] | None:
     return [Call("mcu_avgpool2d_ort_s8", ("mcu_avgpool2d_ort_s8", _REQ), args, comment=rule)]
 
 
+def _binary_call(node: Node, base: str, params: Struct, rule: str) -> list[Call]:
+    """The add/mul kernel call: flat (same shapes, or one operand a single element), else
+    ORT's general broadcast loop over the rows of the :func:`bcast_struct` walk."""
+    from mcuai.lower.elementwise import bcast_struct
+
+    a_t, b_t, y = node.input(0), node.input(1), node.output
+    files = (base + "_s8", "mcu_binary_bcast", _REQ)
+    if a_t.size in (y.size, 1) and b_t.size in (y.size, 1):
+        args: list[Value] = [
+            params,
+            a_t.size,
+            TensorRef(a_t),
+            b_t.size,
+            TensorRef(b_t),
+            y.size,
+            TensorRef(y, out=True),
+        ]
+        return [Call(base + "_s8", files, args, comment=rule)]
+    walk = bcast_struct(node, a_t, b_t, y)
+    args = [params, walk, TensorRef(a_t), TensorRef(b_t), TensorRef(y, out=True)]
+    return [Call(base + "_bcast_s8", files, args, comment=rule + ", broadcast")]
+
+
 def _lower_add(node: Node) -> list[Call] | None:
     a_t, b_t, y = node.input(0), node.input(1), node.output
     if not _int8_io(node, a_t, b_t, y):
         return None
-    if a_t.size not in (y.size, 1) or b_t.size not in (y.size, 1):
-        raise unsupported(node, "ONNX Runtime Add with a broadcast other than a single element")
     s_a, s_b, s_y = scale_of(node, a_t), scale_of(node, b_t), scale_of(node, y)
     z_a, z_b, z_y = zp_of(node, a_t), zp_of(node, b_t), zp_of(node, y)
     off = 128 if node.numerics == ORT_U8_NUMERICS else 0
@@ -411,25 +433,14 @@ def _lower_add(node: Node) -> list[Call] | None:
             ("act_max", hi),
         ],
     )
-    args: list[Value] = [
-        params,
-        a_t.size,
-        TensorRef(a_t),
-        b_t.size,
-        TensorRef(b_t),
-        y.size,
-        TensorRef(y, out=True),
-    ]
     rule = "QLinearAdd" if fused else f"DequantizeLinear, float {node.op}, QuantizeLinear"
-    return [Call("mcu_add_ort_s8", ("mcu_add_ort_s8", _REQ), args, comment=rule)]
+    return _binary_call(node, "mcu_add_ort", params, rule)
 
 
 def _lower_mul(node: Node) -> list[Call] | None:
     a_t, b_t, y = node.input(0), node.input(1), node.output
     if not _int8_io(node, a_t, b_t, y):
         return None
-    if a_t.size not in (y.size, 1) or b_t.size not in (y.size, 1):
-        raise unsupported(node, "ONNX Runtime Mul with a broadcast other than a single element")
     s_a, s_b, s_y = scale_of(node, a_t), scale_of(node, b_t), scale_of(node, y)
     lo, hi = clamp_of(node, node.attrs.clamp)
     fused = node.numerics != ORT_FLOAT_NUMERICS
@@ -450,17 +461,8 @@ def _lower_mul(node: Node) -> list[Call] | None:
             ("act_max", hi),
         ],
     )
-    args: list[Value] = [
-        params,
-        a_t.size,
-        TensorRef(a_t),
-        b_t.size,
-        TensorRef(b_t),
-        y.size,
-        TensorRef(y, out=True),
-    ]
     rule = "QLinearMul" if fused else "DequantizeLinear, float Mul, QuantizeLinear"
-    return [Call("mcu_mul_ort_s8", ("mcu_mul_ort_s8", _REQ), args, comment=rule)]
+    return _binary_call(node, "mcu_mul_ort", params, rule)
 
 
 def requant_table(s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
@@ -579,6 +581,35 @@ def _lower_erf(node: Node) -> list[Call] | None:
         return None
     args: list[Value] = [y.size, TensorRef(x), TensorRef(y, out=True)]
     return [Call("mcu_erf_ort_f32", ("mcu_erf_ort_f32",), args, comment="ORT float Erf (MLAS)")]
+
+
+def _lower_layer_norm(node: Node) -> list[Call] | None:
+    """Float LayerNormalization (``mcu_layer_norm_f32``: double row statistics, as ORT's
+    mean); ``scale`` and ``bias`` are broadcast to the normalised shape here."""
+    x, y = node.input(0), node.output
+    if x.dtype is not DType.FLOAT32 or y.dtype is not DType.FLOAT32:
+        return None
+    tail = x.shape[node.attrs.axis :]
+    norm = int(np.prod(tail)) if tail else 1
+
+    def full(t: Tensor | None, hint: str) -> Value:
+        if t is None:
+            return Raw("NULL")
+        if t.data is None or t.dtype is not DType.FLOAT32:
+            raise unsupported(node, f"LayerNormalization {hint} must be a float32 constant")
+        return CArray(hint, np.broadcast_to(t.data, tail).astype(np.float32).reshape(-1))
+
+    args: list[Value] = [
+        x.size // max(norm, 1),
+        norm,
+        float(f32(node.attrs.epsilon)),
+        full(node.input(1), "scale"),
+        full(node.opt_input(2), "bias"),
+        TensorRef(x),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_layer_norm_f32"
+    return [Call(kernel, (kernel,), args, comment="float LayerNormalization")]
 
 
 def _lower_quantize(node: Node) -> list[Call] | None:
@@ -738,6 +769,7 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 
 _LOWER = {
     "erf": _lower_erf,
+    "layer_norm": _lower_layer_norm,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
@@ -850,6 +882,7 @@ def _fixed_softmax(node: Node) -> list[Call] | None:
 
 _LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
     "erf": _lower_erf,
+    "layer_norm": _lower_layer_norm,
     "avg_pool2d": _fixed_avg_pool,
     "fully_connected": _fixed_fc,
     "quantize": _lower_quantize,
