@@ -73,28 +73,6 @@ MCU_INLINE int32_t mcu_dsp_sxtab16_ror8(int32_t a, uint32_t x)
     return r;
 }
 
-/* acc[k] += x[k] * w[k] for the four int8 channels of the words x and w. */
-#define MCU_DSP_MAC4(acc0, acc1, acc2, acc3, xw, ww)                                       \
-    do {                                                                                     \
-        const int32_t x02_ = mcu_dsp_sxtb16(xw), x13_ = mcu_dsp_sxtb16_ror8(xw);             \
-        const int32_t w02_ = mcu_dsp_sxtb16(ww), w13_ = mcu_dsp_sxtb16_ror8(ww);             \
-        (acc0) = __smlabb(x02_, w02_, (acc0));                                               \
-        (acc1) = __smlabb(x13_, w13_, (acc1));                                               \
-        (acc2) = __smlatt(x02_, w02_, (acc2));                                               \
-        (acc3) = __smlatt(x13_, w13_, (acc3));                                               \
-    } while (0)
-
-/* acc[k] += x[k] * w[k] for the four int8 channels of the word x, the weights given already
- * sign-extended: w02 = SXTB16(w), w13 = SXTB16(w ROR 8). */
-#define MCU_DSP_MAC4X(acc0, acc1, acc2, acc3, xw, w02, w13)                                \
-    do {                                                                                     \
-        const int32_t x02_ = mcu_dsp_sxtb16(xw), x13_ = mcu_dsp_sxtb16_ror8(xw);             \
-        (acc0) = __smlabb(x02_, (w02), (acc0));                                              \
-        (acc1) = __smlabb(x13_, (w13), (acc1));                                              \
-        (acc2) = __smlatt(x02_, (w02), (acc2));                                              \
-        (acc3) = __smlatt(x13_, (w13), (acc3));                                              \
-    } while (0)
-
 /* mcu_requantize for multiplier in [0, 2^31) (see the header comment). */
 MCU_INLINE int32_t mcu_dsp_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
@@ -154,7 +132,7 @@ MCU_INLINE int32_t mcu_dsp_rq_apply(int32_t x, const mcu_dsp_rq *r)
 
 /* Requantizes the four accumulators with the constants of mcu_dsp_rq_init (rq[4], 16 bytes
  * each: lo, hi, multiplier, sh), adds the output offset, saturates to int8 and packs the four
- * bytes in channel order: mcu_dsp_rq_apply + SSAT + the packing of mcu_dsp_store4, in one asm
+ * bytes in channel order (c0 in the lowest byte): mcu_dsp_rq_apply + SSAT + PKHBT/UXTB16, in one asm
  * block. */
 #define MCU_DSP_ASM_RQ(A, OFF)                                                                     \
     "ldrd %[t0], %[t1], [%[rq], #" OFF "]\n\t"                                                   \
@@ -203,20 +181,6 @@ MCU_INLINE uint32_t mcu_dsp_min4(uint32_t a, uint32_t b)
     __asm__("ssub8 %0, %2, %3\n\tsel %1, %3, %2" : "=&r"(d), "=r"(r) : "r"(a), "r"(b) : "cc");
     (void)d;
     return r;
-}
-
-/* Four int32 results (already offset) stored as int8 at o, clamped to [lo, hi] given as four
- * equal bytes lo4/hi4: saturation to int8 first (SSAT) changes nothing since
- * -128 <= lo <= hi <= 127, then the clamp on the packed word and one unaligned STR. */
-MCU_INLINE void mcu_dsp_store4(int8_t *o, int32_t r0, int32_t r1, int32_t r2, int32_t r3,
-                               uint32_t lo4, uint32_t hi4)
-{
-    /* (r0, r2) and (r1, r3) as 16-bit halves (PKHBT), bytes 0/2 of each (UXTB16), interleaved */
-    const uint32_t a = ((uint32_t)__ssat(r0, 8) & 0xffffu) | ((uint32_t)__ssat(r2, 8) << 16);
-    const uint32_t b = ((uint32_t)__ssat(r1, 8) & 0xffffu) | ((uint32_t)__ssat(r3, 8) << 16);
-    uint32_t v = __uxtb16(a) | (__uxtb16(b) << 8);
-    v = mcu_dsp_min4(mcu_dsp_max4(v, lo4), hi4);
-    memcpy(o, &v, 4);
 }
 
 /* out = clamp(requantize(acc) + output_offset, lo, hi) as int8. */

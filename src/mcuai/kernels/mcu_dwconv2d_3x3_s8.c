@@ -169,8 +169,8 @@ typedef char dw3x3_run_ctx_layout[(offsetof(dw3x3_run_ctx, bias) == 72
 /* The nine taps of one inner pixel for four channels, as one asm block so that the compiler
  * keeps everything in registers: acc = bias + sum_t x_t * w_t with x at x + ky*row + kx*ch,
  * each tap one LDR (unaligned), SXTB16 / SXTB16 ROR 8, one LDRD of the pre-extended weight
- * pair, SMLABB/SMLATT into the four accumulators (the same exact products and sums as
- * MCU_DSP_MAC4X). wb points to dw3x3_run_ctx.wx (18 words) followed by its bias (4 words). */
+ * pair, SMLABB/SMLATT (exact 16x16 products) into the four accumulators: the portable path's
+ * sums. wb points to dw3x3_run_ctx.wx (18 words) followed by its bias (4 words). */
 #define DW3X3_ASM_TAP(LOAD, WOFF)                                                                \
     LOAD "\n\t"                                                                                  \
     "ldrd %[t2], %[t3], [%[wb], #" WOFF "]\n\t"                                                  \
