@@ -245,10 +245,18 @@ def _i64(name: str, *v: int) -> Callable[[G], list[str]]:
     return lambda g: [g.const(name, np.array(v, np.int64))]
 
 
-def _reduce_mean(g: G) -> Built:
-    x = g.qdq("x", "xd", 0.03, 5)
-    y = g.node("ReduceMean", [x], "op", axes=[2, 3], keepdims=1)
-    return {"x": X4}, [g.out(y, 0.011, -2)], 13
+def _reduce_mean(shape: list[int], after_conv: bool = False) -> Callable[[G], Built]:
+    """ReduceMean over H, W; after a convolution the IR holds the data NHWC."""
+
+    def build(g: G) -> Built:
+        x = g.qdq("x", "xd", 0.03, 5)
+        if after_conv:
+            w = g.weights("w", (shape[1], shape[1], 1, 1))
+            x = g.dq(g.q(g.node("Conv", [x, w], "conv"), "cq", 0.05, 3), "cd", 0.05, 3)
+        y = g.node("ReduceMean", [x], "op", axes=[2, 3], keepdims=1)
+        return {"x": shape}, [g.out(y, 0.0021, -2)], 13
+
+    return build
 
 
 def _split(g: G) -> Built:
@@ -416,7 +424,9 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Transpose": ("qdq", _layout("Transpose", lambda g: [], perm=[0, 3, 1, 2])),
     "Squeeze": ("qdq", _layout("Squeeze", _i64("axes", 2))),
     "Unsqueeze": ("qdq", _layout("Unsqueeze", _i64("axes", 0))),
-    "ReduceMean": ("qdq", _reduce_mean),
+    "ReduceMean": ("qdq", _reduce_mean(X4)),
+    "ReduceMean_odd": ("qdq", _reduce_mean([2, 5, 7, 5])),
+    "ReduceMean_nhwc": ("qdq", _reduce_mean([1, 6, 7, 5], after_conv=True)),
     "Split": ("qdq", _split),
     "Slice": ("qdq", _slice),
     # QOperator
@@ -475,8 +485,6 @@ XFAIL: dict[tuple[str, str], str] = {
             "PRelu": "1 LSB: ORT runs DQ -> PRelu -> Q in float; mcuai runs TFLite's integer PRelu",
             "Resize_linear": "1 LSB: ORT runs DQ -> Resize(linear) -> Q in float; the kernel's "
             "interpolation arithmetic differs",
-            "ReduceMean": "1 LSB: ORT runs DQ -> ReduceMean -> Q in float (Eigen sum, divide); "
-            "mcuai runs TFLite's integer mean",
             "ConvInteger": "float output up to 1101 ulp (9.5e-7) off: the Cast -> Mul after the "
             "exact integer result differs",
             "MatMulInteger": "float output up to 16 ulp (1.2e-7) off: the Cast -> Mul after the "

@@ -25,6 +25,7 @@ leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
 softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
+mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
 layer_norm (float)    double row statistics (ORT's mean exactly; its variance not identified)
 quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
 ====================  =========================================================================
@@ -612,6 +613,36 @@ def _lower_layer_norm(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel,), args, comment="float LayerNormalization")]
 
 
+def _lower_mean(node: Node) -> list[Call] | None:
+    """DQ -> ReduceMean(axes 2, 3 of NCHW: IR axes 1, 2 when the frontend made the tensor
+    NHWC, 2, 3 when it kept NCHW) -> Q, which ORT runs in float (Eigen's 4-lane sum per row,
+    divide, QuantizeLinear): ``mcu_mean_ort_s8``. Other reductions keep the op's own (TFLite)
+    kernel. (A 4-D ONNX tensor kept in its layout and reduced over its axes 1, 2 is read as
+    NHWC too: the same mean, ORT's summation order for its other reduction path unverified.)"""
+    x, y = node.input(0), node.output
+    axes = tuple(node.attrs.axes)
+    if not _int8_io(node, x, y) or len(x.shape) != 4 or axes not in ((1, 2), (2, 3)):
+        return None
+    channels_last = axes == (1, 2)  # NHWC; (2, 3): the model's NCHW kept as it is
+    n, h, w, c = x.shape if channels_last else (x.shape[0], *x.shape[2:], x.shape[1])
+    params = Struct(
+        "mcu_mean_ort_params",
+        [
+            ("scale_x", float(f32(scale_of(node, x)))),
+            ("scale_y", float(f32(scale_of(node, y)))),
+            ("zp_x", zp_of(node, x)),
+            ("zp_y", zp_of(node, y)),
+            ("act_min", -128),
+            ("act_max", 127),
+        ],
+    )
+    args: list[Value] = [params, int(channels_last), n, h * w, c, TensorRef(x)]
+    args.append(TensorRef(y, out=True))
+    kernel = "mcu_mean_ort_s8"
+    rule = "DequantizeLinear, float ReduceMean (Eigen sum), QuantizeLinear"
+    return [Call(kernel, (kernel, _REQ), args, comment=rule)]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -770,6 +801,7 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 _LOWER = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
+    "mean": _lower_mean,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
