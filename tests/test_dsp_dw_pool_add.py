@@ -372,7 +372,31 @@ def _dw_big_bias_model(k: tuple[int, int], seed: int = 5) -> bytes:
     return b.build([x], [y])
 
 
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
 @pytest.mark.parametrize("k", [(3, 3), (5, 5)])
-def test_dw_large_accumulators(tmp_path: Path, arm_tools: None, k: tuple[int, int]) -> None:
+def test_dw_large_accumulators(
+    tmp_path: Path, arm_tools: None, k: tuple[int, int], target: str
+) -> None:
     kernel = "mcu_dwconv2d_3x3_s8" if k == (3, 3) else "mcu_dwconv2d_s8"
-    check_dsp(_dw_big_bias_model(k), tmp_path, kernel, n=4)
+    check_dsp(_dw_big_bias_model(k), tmp_path, kernel, n=4, target=target)
+
+
+@pytest.mark.parametrize(
+    ("shape", "k", "stride", "dilation", "bias"),
+    [
+        ((1, 9, 8, 8), (5, 5), (1, 1), (1, 1), True),
+        ((1, 10, 9, 11), (2, 4), (2, 1), (1, 1), False),  # tail group, no bias
+        ((2, 12, 11, 6), (3, 3), (1, 2), (2, 3), True),  # dilation, batch 2
+    ],
+)
+def test_dw_generic_m55(
+    tmp_path: Path,
+    arm_tools: None,
+    shape: tuple[int, int, int, int],
+    k: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    bias: bool,
+) -> None:
+    m = dw_model(shape, k, stride=stride, dilation=dilation, act=ACT.RELU6, bias=bias)
+    check_dsp(m, tmp_path, "mcu_dwconv2d_s8", target="cortex-m55")

@@ -15,7 +15,8 @@
  *   groups of four per 32-bit word, x + input_offset formed in 16-bit lanes by SXTAB16 (exact:
  *   |x + input_offset| <= 255), SMLABB/SMLATT into the same int32 accumulators, then
  *   mcu_dsp_requantize's exact SMLAL form (mcu_dsp_dw.h); the C mod 4 last channels keep the
- *   portable loop.
+ *   portable loop. Helium (__ARM_FEATURE_MVE, Cortex-M55; ch_mult 1): four channels per
+ *   int32x4 vector, tail-predicated, the same sums, mcu_mve_requantize.
  * Overflow: |in + input_offset| <= 255 and |w| <= 128, so each product is <= 32640 and the
  *   Kh*Kw products fit int32 for windows up to 65793 taps; the bias adds |bias| < 2^31 as in
  *   TFLite (in practice < 2^24).
@@ -23,7 +24,75 @@
 #include "mcu_dwconv2d_s8.h"
 #include "mcu_dsp_dw.h"
 
-#if defined(MCU_DSP_DW)
+#if defined(MCU_MVE_DW)
+/* Helium path (channel multiplier 1), four channels per int32x4 vector, groups outermost, the
+ * last C mod 4 channels in one tail-predicated group (VCTP): per output pixel, the in-image
+ * taps (a contiguous range per window row) add (x + input_offset) * w with VLDRB.S32 widening
+ * loads, VADD, VMUL + VADD (the portable path's exact int32 sums); mcu_mve_requantize, clamp,
+ * VSTRB narrowing store. Handles every channel. */
+static void dw_mve(const mcu_conv_params *p, const mcu_quant_pc *q, const mcu_dims *in_dims,
+                   const int8_t *in, const mcu_dims *f_dims, const int8_t *filter,
+                   const int32_t *bias, const mcu_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t dh = p->dilation.h, dw = p->dilation.w;
+    const size_t row = (size_t)in_w * (size_t)ch;
+    const size_t xstep = (size_t)dw * (size_t)ch;
+    const int32x4_t offv = vdupq_n_s32(p->input_offset);
+    const int32x4_t outv = vdupq_n_s32(p->output_offset);
+    const int32x4_t lov = vdupq_n_s32(p->act_min), hiv = vdupq_n_s32(p->act_max);
+    int32_t b, oy, ox, c, ky, kx;
+
+    for (b = 0; b < out_dims->n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)ch;
+        for (c = 0; c < ch; c += 4) {
+            const mve_pred16_t pr = vctp32q((uint32_t)(ch - c));
+            const int full = c + 4 <= ch; /* unpredicated loads for whole groups */
+            const int32x4_t biasv = bias != NULL ? vldrwq_z_s32(bias + c, pr) : vdupq_n_s32(0);
+            const int32x4_t mv = vldrwq_z_s32(q->multiplier + c, pr);
+            const int32x4_t sv = vldrwq_z_s32(q->shift + c, pr);
+            int8_t *o = out_b + c;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                const int32_t ky0 = y0 < 0 ? (-y0 + dh - 1) / dh : 0;
+                const int32_t kyl = y0 > in_h - 1 ? -1 : (in_h - 1 - y0) / dh;
+                const int32_t ky1 = kyl + 1 < k_h ? kyl + 1 : k_h;
+                for (ox = 0; ox < out_w; ++ox, o += ch) {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    const int32_t kx0 = x0 < 0 ? (-x0 + dw - 1) / dw : 0;
+                    const int32_t kxl = x0 > in_w - 1 ? -1 : (in_w - 1 - x0) / dw;
+                    const int32_t kx1 = kxl + 1 < k_w ? kxl + 1 : k_w;
+                    int32x4_t acc = biasv;
+                    for (ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *xr = in_b + (size_t)(y0 + ky * dh) * row
+                                           + (size_t)(x0 + kx0 * dw) * (size_t)ch + c;
+                        const int8_t *wr = filter + ((size_t)ky * (size_t)k_w + (size_t)kx0)
+                                                        * (size_t)ch + c;
+                        if (full) {
+                            for (kx = kx0; kx < kx1; ++kx, xr += xstep, wr += ch) {
+                                const int32x4_t xv = vaddq_s32(vldrbq_s32(xr), offv);
+                                acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_s32(wr)));
+                            }
+                        } else {
+                            for (kx = kx0; kx < kx1; ++kx, xr += xstep, wr += ch) {
+                                const int32x4_t xv = vaddq_s32(vldrbq_z_s32(xr, pr), offv);
+                                acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_z_s32(wr, pr)));
+                            }
+                        }
+                    }
+                    acc = vaddq_s32(mcu_mve_requantize(acc, mv, sv), outv);
+                    vstrbq_p_s32(o, vminq_s32(vmaxq_s32(acc, lov), hiv), pr);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if defined(MCU_DSP_DW) && !defined(MCU_MVE_DW)
 /* First tap index k in [0, n) with o + k*d inside [0, size), and one past the last (the
  * in-image taps of a window row/column are contiguous). */
 MCU_INLINE void dw_tap_range(int32_t o, int32_t d, int32_t n, int32_t size, int32_t *k0,
@@ -130,7 +199,12 @@ void mcu_dwconv2d_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     int32_t b, oy, ox, ic, m, ky, kx;
     int32_t ic0 = 0;
 
-#if defined(MCU_DSP_DW)
+#if defined(MCU_MVE_DW)
+    if (mult == 1) {
+        dw_mve(p, q, in_dims, in, f_dims, filter, bias, out_dims, out);
+        return;
+    }
+#elif defined(MCU_DSP_DW)
     if (mult == 1) {
         ic0 = dw_dsp_groups(p, q, in_dims, in, f_dims, filter, bias, out_dims, out);
     }
