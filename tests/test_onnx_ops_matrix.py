@@ -211,6 +211,12 @@ def _prelu(g: G) -> Built:
     return {"x": X4}, [g.out(g.node("PRelu", [x, slope], "op"), 0.025, 10)], 13
 
 
+def _prelu_pc(g: G) -> Built:
+    x = g.qdq("x", "xd", 0.03, 5)
+    slope = g.weights("slope", (4, 1, 1))
+    return {"x": X4}, [g.out(g.node("PRelu", [x, slope], "op"), 0.025, 10)], 13
+
+
 def _softmax(g: G) -> Built:
     x = g.qdq("x", "xd", 0.09, -3)
     y = g.node("Softmax", [x], "op", axis=-1)
@@ -411,6 +417,7 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Clip": ("qdq", _clip),
     "LeakyRelu": ("qdq", _unary("LeakyRelu", alpha=0.13)),
     "PRelu": ("qdq", _prelu),
+    "PRelu_per_channel": ("qdq", _prelu_pc),
     "Sigmoid": ("qdq", _unary("Sigmoid")),
     "HardSigmoid": ("qdq", _unary("HardSigmoid", alpha=0.17, beta=0.45)),
     "HardSwish": ("qdq", _unary("HardSwish", opset=14)),
@@ -482,7 +489,6 @@ XFAIL: dict[tuple[str, str], str] = {
         for c, r in {
             "ConvTranspose": "1 LSB: ORT leaves DQ -> ConvTranspose -> Q in float (MLAS col2im); "
             "mcuai runs the integer TFLite-rule kernel",
-            "PRelu": "1 LSB: ORT runs DQ -> PRelu -> Q in float; mcuai runs TFLite's integer PRelu",
             "Resize_linear": "1 LSB: ORT runs DQ -> Resize(linear) -> Q in float; the kernel's "
             "interpolation arithmetic differs",
             "ConvInteger": "float output up to 1101 ulp (9.5e-7) off: the Cast -> Mul after the "

@@ -26,6 +26,7 @@ softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
 mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
+prelu                 DQ -> PRelu -> Q in float (slope dequantized in float32)
 layer_norm (float)    double row statistics (ORT's mean exactly; its variance not identified)
 quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
 ====================  =========================================================================
@@ -643,6 +644,43 @@ def _lower_mean(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel, _REQ), args, comment=rule)]
 
 
+def _lower_prelu(node: Node) -> list[Call] | None:
+    """DQ -> PRelu -> Q, which ORT runs in float: ``mcu_prelu_ort_s8`` with the slope's
+    DequantizeLinear ``(float)(q - zp) * s`` computed here in float32, as ORT computes it."""
+    from mcuai.lower.elementwise import bcast_struct
+
+    x, a, y = node.input(0), node.input(1), node.output
+    if not _int8_io(node, x, y) or a.data is None:
+        return None
+    if a.dtype is DType.FLOAT32:
+        alpha = np.asarray(a.data, np.float32)
+    elif a.quant is not None and a.dtype.is_integer:
+        q = np.asarray(a.data, np.int64)
+        scale, zp = a.quant.scale, a.quant.zero_point
+        if a.quant.axis is not None:
+            shape = [1] * q.ndim
+            shape[a.quant.axis] = -1
+            scale, zp = scale.reshape(shape), zp.reshape(shape)
+        alpha = ((q - zp).astype(np.float32) * scale.astype(np.float32)).astype(np.float32)
+    else:
+        return None
+    params = Struct(
+        "mcu_prelu_ort_params",
+        [
+            ("scale_x", float(f32(scale_of(node, x)))),
+            ("scale_y", float(f32(scale_of(node, y)))),
+            ("zp_x", zp_of(node, x)),
+            ("zp_y", zp_of(node, y)),
+        ],
+    )
+    slopes = CArray("alpha", np.broadcast_to(alpha, a.shape).reshape(-1), "DequantizeLinear(slope)")
+    args: list[Value] = [params, bcast_struct(node, x, a, y), TensorRef(x), slopes]
+    args.append(TensorRef(y, out=True))
+    kernel = "mcu_prelu_ort_s8"
+    rule = "DequantizeLinear, float PRelu, QuantizeLinear"
+    return [Call(kernel, (kernel, "mcu_binary_bcast", _REQ), args, comment=rule)]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -802,6 +840,7 @@ _LOWER = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
     "mean": _lower_mean,
+    "prelu": _lower_prelu,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
