@@ -223,11 +223,13 @@ def _softmax(g: G) -> Built:
     return {"x": [6, 11]}, [g.out(y, 1 / 256, -128)], 13
 
 
-def _resize(mode: str) -> Callable[[G], Built]:
+def _resize(
+    mode: str, scales: tuple[float, float] = (2, 2), **attrs: object
+) -> Callable[[G], Built]:
     def build(g: G) -> Built:
         x = g.qdq("x", "xd", 0.03, 5)
-        sc = g.const("scales", np.array([1, 1, 2, 2], np.float32))
-        y = g.node("Resize", [x, "", sc], "op", mode=mode)
+        sc = g.const("scales", np.array([1, 1, *scales], np.float32))
+        y = g.node("Resize", [x, "", sc], "op", mode=mode, **attrs)
         return {"x": X4}, [g.out(y, 0.03, 5)], 13
 
     return build
@@ -425,6 +427,15 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Softmax": ("qdq", _softmax),
     "Resize_nearest": ("qdq", _resize("nearest")),
     "Resize_linear": ("qdq", _resize("linear")),
+    "Resize_linear_3x_half": ("qdq", _resize("linear", (3, 0.5))),
+    "Resize_linear_align_corners": (
+        "qdq",
+        _resize("linear", (2, 3), coordinate_transformation_mode="align_corners"),
+    ),
+    "Resize_linear_asymmetric": (
+        "qdq",
+        _resize("linear", (2, 2), coordinate_transformation_mode="asymmetric"),
+    ),
     "Pad": ("qdq", _pad),
     "Reshape": ("qdq", _layout("Reshape", _i64("shape", 1, 6, 4))),
     "Flatten": ("qdq", _layout("Flatten", lambda g: [], axis=1)),
@@ -489,8 +500,6 @@ XFAIL: dict[tuple[str, str], str] = {
         for c, r in {
             "ConvTranspose": "1 LSB: ORT leaves DQ -> ConvTranspose -> Q in float (MLAS col2im); "
             "mcuai runs the integer TFLite-rule kernel",
-            "Resize_linear": "1 LSB: ORT runs DQ -> Resize(linear) -> Q in float; the kernel's "
-            "interpolation arithmetic differs",
             "ConvInteger": "float output up to 1101 ulp (9.5e-7) off: the Cast -> Mul after the "
             "exact integer result differs",
             "MatMulInteger": "float output up to 16 ulp (1.2e-7) off: the Cast -> Mul after the "

@@ -26,6 +26,7 @@ softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
 mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
+resize_bilinear       DQ -> Resize(linear) -> Q in float (ORT's UpsampleBilinear weights)
 prelu                 DQ -> PRelu -> Q in float (slope dequantized in float32)
 layer_norm (float)    double row statistics (ORT's mean exactly; its variance not identified)
 quantize (f32->s8)    QuantizeLinear: ``sat(rne(x / s) + zp)`` (float32 division)
@@ -681,6 +682,67 @@ def _lower_prelu(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel, "mcu_binary_bcast", _REQ), args, comment=rule)]
 
 
+def ort_bilinear_tables(
+    n_in: int, n_out: int, align_corners: bool, half_pixel: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(i1, i2, d1, d2) per output index as ORT's ``SetupUpsampleBilinear`` computes them in
+    float32, with the scale ``n_out / n_in`` (float32; what ORT derives from ``sizes``, and
+    equal to the ``scales`` value of the usual integer factors)."""
+    scale = f32(f32(n_out) / f32(n_in))
+    i1 = np.empty(n_out, np.int32)
+    i2 = np.empty(n_out, np.int32)
+    d1 = np.empty(n_out, np.float32)
+    d2 = np.empty(n_out, np.float32)
+    for o in range(n_out):
+        if scale == f32(1):
+            v = f32(o)
+        elif half_pixel:
+            v = f32(f32(f32(o) + f32(0.5)) / scale) - f32(0.5)
+        elif align_corners:
+            v = f32(0) if n_out == 1 else f32(f32(f32(o) * f32(n_in - 1)) / f32(n_out - 1))
+        else:
+            v = f32(f32(o) / scale)
+        v = f32(max(f32(0), min(f32(v), f32(n_in - 1))))
+        a = min(int(v), n_in - 1)
+        b = min(a + 1, n_in - 1)
+        i1[o], i2[o] = a, b
+        d1[o], d2[o] = (f32(0.5), f32(0.5)) if a == b else (abs(v - f32(a)), abs(v - f32(b)))
+    return i1, i2, d1, d2
+
+
+def _lower_resize_bilinear(node: Node) -> list[Call] | None:
+    """DQ -> Resize(linear) -> Q, which ORT runs in float: ``mcu_resize_bilinear_ort_s8``."""
+    x, y = node.input(0), node.output
+    a = node.attrs
+    if not _int8_io(node, x, y) or (a.align_corners and a.half_pixel_centers):
+        return None
+    _, h, w, _ = x.shape
+    oh, ow = a.size
+    ty = ort_bilinear_tables(h, oh, a.align_corners, a.half_pixel_centers)
+    tx = ort_bilinear_tables(w, ow, a.align_corners, a.half_pixel_centers)
+    fields: list[tuple[str, Value]] = []
+    for axis, (i1, i2, _d1, _d2) in (("y", ty), ("x", tx)):
+        fields += [(axis + "1", CArray(axis + "1", i1)), (axis + "2", CArray(axis + "2", i2))]
+    fields += [("dy1", CArray("dy1", ty[2])), ("dy2", CArray("dy2", ty[3]))]
+    fields += [("dx1", CArray("dx1", tx[2])), ("dx2", CArray("dx2", tx[3]))]
+    order = ["y1", "y2", "dy1", "dy2", "x1", "x2", "dx1", "dx2"]
+    named = dict(fields)
+    params = Struct(
+        "mcu_resize_bilinear_ort_params",
+        [(k, named[k]) for k in order]
+        + [
+            ("scale_x", float(f32(scale_of(node, x)))),
+            ("scale_y", float(f32(scale_of(node, y)))),
+            ("zp_x", zp_of(node, x)),
+            ("zp_y", zp_of(node, y)),
+        ],
+    )
+    args: list[Value] = [params, dims4(x), TensorRef(x), dims4(y), TensorRef(y, out=True)]
+    kernel = "mcu_resize_bilinear_ort_s8"
+    rule = "DequantizeLinear, float Resize (linear), QuantizeLinear"
+    return [Call(kernel, (kernel, _REQ), args, comment=rule)]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -841,6 +903,7 @@ _LOWER = {
     "layer_norm": _lower_layer_norm,
     "mean": _lower_mean,
     "prelu": _lower_prelu,
+    "resize_bilinear": _lower_resize_bilinear,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
