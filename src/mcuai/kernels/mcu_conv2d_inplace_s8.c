@@ -14,9 +14,15 @@
  * col: scratch of Kh*Kw*Cin int16 for one group (the window of one output pixel, input offset
  *   applied, 0 for padding taps: (zp_in + input_offset) = 0 as in the reference; taps of each
  *   group of 4 in the order 0, 2, 1, 3); NULL for grouped convolutions, which take the direct
- *   loop. On cores with the DSP extension (unless MCU_PORTABLE) two products per SMLAD; SMLAD
- *   adds modulo 2^32 like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same
- *   accumulator whenever the reference does not overflow.
+ *   loop. On cores with the DSP extension (unless MCU_PORTABLE) and a word-aligned col, the
+ *   full groups of the column are the words of a 1-column buffer of mcu_dsp_mm.h: the window
+ *   is gathered by mcu_mm_col_push (SXTAB16 adds the offset to 4 values at a time) and the
+ *   products run in mcu_dsp_mm's assembly loops, 4 filter rows per pass (mcu_mm_kern41, then
+ *   mcu_mm_kern21 for the last 1-3 rows), two products per SMLAD; the K % 4 tail and the
+ *   requantization (mcu_mm_rq: two SMLALs for right shifts) in C. SMLAD adds modulo 2^32
+ *   like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
+ *   whenever the reference does not overflow. The gather of pixel q completes before any
+ *   byte of q is written, so the contract below holds unchanged.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -35,6 +41,7 @@
 #include <string.h>
 
 #include "mcu_conv2d_inplace_s8.h"
+#include "mcu_dsp_mm.h"
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
 #include <arm_acle.h>
@@ -45,6 +52,69 @@
    SXTB16 of the 4 weights (and of the weights rotated by 8 bits) produce; the tail is plain. */
 #define MCU_COL_SLOT(t, quads) \
     ((t) < 4 * (quads) ? ((t) & ~3) + (((t) & 1) << 1) + (((t) >> 1) & 1) : (t))
+
+#if defined(MCU_DSP_MM)
+/* The window of one output pixel into col (word aligned), in the layout above: the full
+   groups through mcu_dsp_mm's column builder (a 1-column buffer of mcu_dsp_mm.h has the same
+   words; SXTAB16 adds the offset 4 values at a time when the pushed run allows it), window
+   rows pushed whole when they are contiguous in NHWC, then the K % 4 tail as int16. Only the
+   window's input pixels are read. */
+static void mcu_conv_inplace_gather(int16_t *col, const mcu_conv_params *p,
+                                    const mcu_dims *in_dims, const int8_t *in_b,
+                                    const mcu_dims *f_dims, int32_t y0, int32_t x0)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w;
+    const int32_t quads = (k_h * k_w * in_c) >> 2;
+    mcu_mm_col c;
+    int32_t ky, kx, j;
+    mcu_mm_col_init(&c, (int32_t *)(void *)col, 1, 0);
+    for (ky = 0; ky < k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dilation.h;
+        if (y < 0 || y >= in_h) {
+            mcu_mm_col_zeros(&c, k_w * in_c);
+            continue;
+        }
+        if (p->dilation.w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
+            mcu_mm_col_push(&c, in_b + ((size_t)y * in_w + x0) * in_c, k_w * in_c,
+                            p->input_offset);
+            continue;
+        }
+        for (kx = 0; kx < k_w; ++kx) {
+            const int32_t x = x0 + kx * p->dilation.w;
+            if (x < 0 || x >= in_w) {
+                mcu_mm_col_zeros(&c, in_c);
+            } else {
+                mcu_mm_col_push(&c, in_b + ((size_t)y * in_w + x) * in_c, in_c,
+                                p->input_offset);
+            }
+        }
+    }
+    for (j = 0; j < c.n; ++j) { /* the tail, plain int16 */
+        col[4 * quads + j] = (int16_t)c.v[j];
+    }
+}
+
+/* Four (or fewer, n) output channels o.. of one pixel from the gathered column. */
+MCU_INLINE void mcu_conv_inplace_out(int32_t acc[4], int32_t n, int32_t o,
+                                     const mcu_conv_params *p, const mcu_quant_pc *q,
+                                     int8_t *out_px)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t shift = q->shift[o + i];
+        int32_t r;
+        if (shift < 0) { /* the merged roundings of mcu_dsp_mm.h: two SMLALs */
+            mcu_mm_rq rq;
+            mcu_mm_rq_init(&rq, q->multiplier[o + i], shift);
+            r = mcu_mm_rq_apply(acc[i], &rq);
+        } else {
+            r = mcu_mm_requantize(acc[i], q->multiplier[o + i], shift);
+        }
+        out_px[o + i] = (int8_t)mcu_clamp(r + p->output_offset, p->act_min, p->act_max);
+    }
+}
+#endif
 
 void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                            const mcu_dims *in_dims, const int8_t *in,
@@ -71,6 +141,53 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         const int32_t y0 = oy * p->stride.h - p->padding.h;
         const int32_t x0 = ox * p->stride.w - p->padding.w;
         int8_t *out_px = out + (size_t)pix * out_c;
+#if defined(MCU_DSP_MM)
+        if (col != NULL && ((uintptr_t)col & 3u) == 0) {
+            /* one group on DSP cores: the window gathered (mcu_mm_col_*), then the assembly
+               inner loops of mcu_dsp_mm: 4 filter rows per pass (kern41), then pairs (kern21),
+               the K % 4 tail in C; the same products and int32 sums as the loop below */
+            const int32_t *cw = (const int32_t *)(const void *)col;
+            const int16_t *ct = col + 4 * quads;
+            mcu_conv_inplace_gather(col, p, in_dims, in_b, f_dims, y0, x0);
+            for (o = 0; o < out_c; o += 4) {
+                const int32_t n = out_c - o < 4 ? out_c - o : 4;
+                const int8_t *w_o = filter + (size_t)o * taps;
+                int32_t acc[5];
+                int32_t r;
+                for (r = 0; r < 4; ++r) {
+                    acc[r] = bias != NULL && r < n ? bias[o + r] : 0;
+                }
+                if (n == 4) {
+                    acc[4] = quads;
+                    mcu_mm_kern41(acc, w_o, taps, cw);
+                } else {
+                    /* pairs: (o, o+1), then (o+2, o+2) for a last odd channel */
+                    int32_t a2[3];
+                    a2[0] = acc[0];
+                    a2[1] = acc[1];
+                    a2[2] = quads;
+                    mcu_mm_kern21(a2, w_o, n > 1 ? w_o + taps : w_o, cw);
+                    acc[0] = a2[0];
+                    acc[1] = a2[1];
+                    if (n == 3) {
+                        a2[0] = acc[2];
+                        a2[1] = acc[2];
+                        a2[2] = quads;
+                        mcu_mm_kern21(a2, w_o + 2 * taps, w_o + 2 * taps, cw);
+                        acc[2] = a2[0];
+                    }
+                }
+                for (t = 4 * quads; t < taps; ++t) {
+                    const int32_t v = ct[t - 4 * quads];
+                    for (r = 0; r < n; ++r) {
+                        acc[r] += v * (int32_t)w_o[(size_t)r * taps + t];
+                    }
+                }
+                mcu_conv_inplace_out(acc, n, o, p, q, out_px);
+            }
+            continue;
+        }
+#endif
         if (col != NULL) {
             /* one group: gather the window once (input + offset, 0 on padding taps), then
                every output channel is a plain dot product with its filter row */

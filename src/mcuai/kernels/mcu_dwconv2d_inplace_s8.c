@@ -11,6 +11,13 @@
  *   bias may be NULL.
  * Overflow: each product is <= 255 * 128 = 32640, so the Kh*Kw products fit int32 for windows
  *   up to 65793 taps; the bias is added as in TFLite.
+ * DSP path (Cortex-M4/M7/M33, unless MCU_PORTABLE; channel multiplier 1, groups of 4
+ *   channels): one 32-bit load of 4 input channels and one of their 4 weights per tap;
+ *   SXTAB16 widens input channels (0, 2) and (1, 3) with input_offset added to each 16-bit
+ *   half (|x + offset| <= 255 fits), SXTB16 the weights, and SMLABB / SMLATT add each
+ *   channel's exact product to its own int32 accumulator (modulo 2^32 like the C sum);
+ *   whole 3-wide window rows unrolled. Requantization by mcu_dsp_out (mcu_dsp_dw.h, bit-exact
+ *   with mcu_requantize). Same reads and writes per pixel as the loop, so the contract holds.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -27,6 +34,7 @@
  *   Separate buffers are fine too. No restrict qualifiers.
  */
 #include "mcu_dwconv2d_inplace_s8.h"
+#include "mcu_dsp_dw.h"
 
 void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in,
@@ -58,6 +66,71 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         ky_hi = ky_hi < k_h ? ky_hi : k_h;
         kx_hi = kx_hi < k_w ? kx_hi : k_w;
         ic = 0;
+#if defined(MCU_DSP_DW)
+        if (mult == 1) {
+/* one tap of four channels: input word at X, weight word at W (see below) */
+#define MCU_DW_INPLACE_TAP(X, W)                                                            \
+    do {                                                                                    \
+        const uint32_t x_ = mcu_dsp_ld4(X), w_ = mcu_dsp_ld4(W);                            \
+        const int32_t x02_ = mcu_dsp_sxtab16(off2, x_), x13_ = mcu_dsp_sxtab16_ror8(off2, x_); \
+        const int32_t w02_ = mcu_dsp_sxtb16(w_), w13_ = mcu_dsp_sxtb16_ror8(w_);           \
+        a0 = __smlabb(x02_, w02_, a0);                                                      \
+        a2 = __smlatt(x02_, w02_, a2);                                                      \
+        a1 = __smlabb(x13_, w13_, a1);                                                      \
+        a3 = __smlatt(x13_, w13_, a3);                                                      \
+    } while (0)
+            /* DSP cores: four channels per 32-bit word; SXTAB16 widens input channels
+               (c0, c2) and (c1, c3) with the offset added, SXTB16 the weights, and
+               SMLABB / SMLATT accumulate each channel's exact product in its own int32 */
+            const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
+                                           | ((uint32_t)p->input_offset & 0xffffu));
+            for (; ic + 4 <= in_c; ic += 4) {
+                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                if (bias != NULL) {
+                    a0 = bias[ic];
+                    a1 = bias[ic + 1];
+                    a2 = bias[ic + 2];
+                    a3 = bias[ic + 3];
+                }
+                if (k_w == 3 && kx_lo == 0 && kx_hi == 3) { /* whole 3-wide window rows */
+                    const size_t xs = (size_t)dw * in_c;
+                    for (ky = ky_lo; ky < ky_hi; ++ky) {
+                        const int8_t *row =
+                            in_b + ((size_t)(y0 + ky * dh) * in_w + x0) * in_c + ic;
+                        const int8_t *wrow = filter + (size_t)ky * 3 * out_c + ic;
+                        MCU_DW_INPLACE_TAP(row, wrow);
+                        MCU_DW_INPLACE_TAP(row + xs, wrow + out_c);
+                        MCU_DW_INPLACE_TAP(row + 2 * xs, wrow + 2 * out_c);
+                    }
+                } else {
+                for (ky = ky_lo; ky < ky_hi; ++ky) {
+                    const int8_t *row = in_b + (size_t)(y0 + ky * dh) * in_w * in_c + ic;
+                    const int8_t *wrow = filter + (size_t)ky * k_w * out_c + ic;
+                    for (kx = kx_lo; kx < kx_hi; ++kx) {
+                        const uint32_t x = mcu_dsp_ld4(row + (size_t)(x0 + kx * dw) * in_c);
+                        const uint32_t w = mcu_dsp_ld4(wrow + (size_t)kx * out_c);
+                        const int32_t x02 = mcu_dsp_sxtab16(off2, x);
+                        const int32_t x13 = mcu_dsp_sxtab16_ror8(off2, x);
+                        const int32_t w02 = mcu_dsp_sxtb16(w);
+                        const int32_t w13 = mcu_dsp_sxtb16_ror8(w);
+                        a0 = __smlabb(x02, w02, a0);
+                        a2 = __smlatt(x02, w02, a2);
+                        a1 = __smlabb(x13, w13, a1);
+                        a3 = __smlatt(x13, w13, a3);
+                    }
+                }
+                }
+                out_px[ic] = mcu_dsp_out(a0, q->multiplier[ic], q->shift[ic], p->output_offset,
+                                         p->act_min, p->act_max);
+                out_px[ic + 1] = mcu_dsp_out(a1, q->multiplier[ic + 1], q->shift[ic + 1],
+                                             p->output_offset, p->act_min, p->act_max);
+                out_px[ic + 2] = mcu_dsp_out(a2, q->multiplier[ic + 2], q->shift[ic + 2],
+                                             p->output_offset, p->act_min, p->act_max);
+                out_px[ic + 3] = mcu_dsp_out(a3, q->multiplier[ic + 3], q->shift[ic + 3],
+                                             p->output_offset, p->act_min, p->act_max);
+            }
+        }
+#endif
         if (mult == 1) { /* four channels at a time: one window walk for four accumulators */
             for (; ic + 4 <= in_c; ic += 4) {
                 int32_t acc[4] = {0, 0, 0, 0};

@@ -42,7 +42,10 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
     ]
     if kernel == "mcu_conv2d_inplace_s8":
         args.append(Scratch() if col else Raw("NULL"))
-    return Call(kernel, (kernel,), args, scratch_bytes=col)
+        files: tuple[str, ...] = (kernel, "mcu_dsp_mm")
+    else:
+        files = (kernel, "mcu_dsp_dw")
+    return Call(kernel, files, args, scratch_bytes=col)
 
 
 def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:
