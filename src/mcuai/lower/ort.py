@@ -26,6 +26,7 @@ softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
 mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
+transpose_conv        DQ -> ConvTranspose -> Q in float (SGEMM with FMA, Col2im, bias)
 resize_bilinear       DQ -> Resize(linear) -> Q in float (ORT's UpsampleBilinear weights)
 prelu                 DQ -> PRelu -> Q in float (slope dequantized in float32)
 layer_norm (float)    double row statistics (ORT's mean exactly; its variance not identified)
@@ -243,24 +244,25 @@ def _lower_conv(node: Node, depthwise: bool) -> list[Call] | None:
     return [Call(kernel, (kernel, _REQ), args, comment="ONNX Runtime float requantization")]
 
 
-def sgemm_stride_k(n: int, k: int) -> int:
+def sgemm_stride_k(n: int, k: int, trans_a: bool = False) -> int:
     """MLAS ``MlasSgemmOperation``'s reduction block for an ``M x N x K`` GEMM: start from
     StrideN = StrideK = 128; when ``N >= K`` halve StrideK (doubling StrideN) while
-    ``StrideK / 2 >= K``; otherwise double StrideK (halving StrideN) while ``StrideN > 16`` and
-    ``StrideN / 2 >= N``. Checked against ORT 1.32's float Conv bit for bit."""
+    ``StrideK / 2 >= K``; otherwise, only when A is not transposed, double StrideK (halving
+    StrideN) while ``StrideN > 16`` and ``StrideN / 2 >= N``. Checked against ORT 1.32's float
+    Conv (A not transposed) and ConvTranspose (``trans_a``: W^T X) bit for bit."""
     sn, sk = 128, 128
     if n >= k:
         while sk // 2 >= k:
             sn, sk = sn * 2, sk // 2
-    else:
+    elif not trans_a:
         while sn > 16 and sn // 2 >= n:
             sn, sk = sn // 2, sk * 2
     return sk
 
 
-def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
-    """A DQ -> Conv -> Q group ORT leaves in float: ``mcu_conv2d_ort_float_s8`` reproduces
-    MLAS's float convolution (im2col order, K blocks of 128 summed with FMA, then the bias)."""
+def _conv_float_quant(node: Node, w_scales: np.ndarray, stride_k: int) -> Struct:
+    """``mcu_conv_ort_float_quant`` of a float (unfused) convolution: DequantizeLinear
+    parameters of input, weights and bias (the bias dequantized here, in float32)."""
     x, w, b, y = node.input(0), node.input(1), node.opt_input(2), node.output
     assert w.data is not None and w.quant is not None
     zps = w.quant.zero_point.reshape(-1).astype(np.int32)
@@ -281,7 +283,7 @@ def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
         q = (b.data.reshape(-1).astype(np.int64) - zb).astype(np.float32)
         bf = (q * np.broadcast_to(sb, (cout,))).astype(np.float32)
         bias = CArray("bias_f32", bf, "DequantizeLinear(bias), float32")
-    quant = Struct(
+    return Struct(
         "mcu_conv_ort_float_quant",
         [
             ("input_scale", float(f32(scale_of(node, x)))),
@@ -290,12 +292,20 @@ def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
             ("weight_scale_step", 1 if w_scales.size > 1 else 0),
             ("weight_offset", CArray("weight_offset", w_off, "-zp_w")),
             ("bias", bias),
-            ("stride_k", sgemm_stride_k(y.shape[1] * y.shape[2], int(np.prod(w.shape[1:])))),
+            ("stride_k", stride_k),
         ],
     )
+
+
+def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
+    """A DQ -> Conv -> Q group ORT leaves in float: ``mcu_conv2d_ort_float_s8`` reproduces
+    MLAS's float convolution (im2col order, K blocks of 128 summed with FMA, then the bias)."""
+    x, w, y = node.input(0), node.input(1), node.output
+    assert w.data is not None
+    stride_k = sgemm_stride_k(y.shape[1] * y.shape[2], int(np.prod(w.shape[1:])))
     args: list[Value] = [
         _conv_params(node, x, y, 1),
-        quant,
+        _conv_float_quant(node, w_scales, stride_k),
         dims4(x),
         TensorRef(x),
         dims4(w),
@@ -306,6 +316,48 @@ def _lower_conv_float(node: Node, w_scales: np.ndarray) -> list[Call]:
     kernel = "mcu_conv2d_ort_float_s8"
     comment = "ORT leaves this group in float: DQ, MLAS float Conv, Q"
     return [Call(kernel, (kernel, _REQ), args, comment=comment)]
+
+
+def _lower_transpose_conv(node: Node) -> list[Call] | None:
+    """DQ -> ConvTranspose -> Q, which ORT runs in float (SGEMM of W^T and X, Col2im, bias):
+    ``mcu_tconv2d_ort_float_s8``."""
+    x, w, y = node.input(0), node.input(1), node.output
+    if not _int8_io(node, x, y):
+        return None
+    cout = y.shape[-1]
+    scales, _ = _weights(node, w, cout)
+    assert w.data is not None
+    a = node.attrs
+    lo, hi = clamp_of(node, a.clamp)
+    params = Struct(
+        "mcu_conv_params",
+        [
+            ("input_offset", -zp_of(node, x)),
+            ("output_offset", zp_of(node, y)),
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("dilation", hw((1, 1))),
+            ("ch_mult", 1),
+            ("act_min", lo),
+            ("act_max", hi),
+        ],
+    )
+    # ORT's GEMM: M = Cout*Kh*Kw, N = input pixels, K = Cin
+    stride_k = sgemm_stride_k(x.shape[1] * x.shape[2], x.shape[3], trans_a=True)
+    args: list[Value] = [
+        params,
+        _conv_float_quant(node, scales, stride_k),
+        dims4(x),
+        TensorRef(x),
+        dims4(w),
+        CArray("weights", w.data.reshape(-1)),
+        dims4(y),
+        TensorRef(y, out=True),
+    ]
+    kernel = "mcu_tconv2d_ort_float_s8"
+    files = (kernel, "mcu_conv2d_ort_float_s8", _REQ)
+    comment = "ORT runs ConvTranspose in float: DQ, SGEMM + Col2im, Q"
+    return [Call(kernel, files, args, comment=comment)]
 
 
 def _lower_fc(node: Node) -> list[Call] | None:
@@ -904,6 +956,7 @@ _LOWER = {
     "mean": _lower_mean,
     "prelu": _lower_prelu,
     "resize_bilinear": _lower_resize_bilinear,
+    "transpose_conv": _lower_transpose_conv,
     "batch_matmul": _lower_batch_matmul,
     "sub": _lower_add,
     "hard_sigmoid": _lower_lut,
