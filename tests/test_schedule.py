@@ -14,9 +14,10 @@ from conftest import corpus_model
 from helpers.opcheck import check_against_litert
 from helpers.small_graphs import Net
 from mcuai.api import analyze, load_model, optimize
+from mcuai.ir.graph import Graph
 from mcuai.memory.liveness import plan_memory
 from mcuai.memory.overlap import is_overlapping
-from mcuai.passes import schedule
+from mcuai.passes import in_place, schedule
 from mcuai.passes.schedule import _Model, best_order, peak_of, schedule_info
 
 
@@ -105,6 +106,16 @@ def test_beam_on_wide_graphs_is_valid_and_deterministic(monkeypatch: pytest.Monk
     assert best_order(m) == (order, peak, search)
 
 
+def kernel_scratch(graph: Graph) -> list[tuple[int, int, str]]:
+    """``(step, bytes, name)`` of every layer's kernel scratch, as lowered now."""
+    out = []
+    for i, n in enumerate(graph.nodes):
+        size = sum(c.scratch_bytes for c in in_place.lowered(n) or [])
+        if size > 0:
+            out.append((i, size, f"scratch{i}"))
+    return out
+
+
 def two_heads() -> bytes:
     """x -> conv a (4 KiB), x -> conv b (4 KiB), mean(a), mean(b): the model's order keeps
     both big tensors live; conv a, mean a, conv b, mean b keeps one."""
@@ -122,10 +133,14 @@ def test_two_heads_are_reordered_and_stay_exact(tmp_path: Path, require_cc: str)
     info = schedule_info(graph)
     assert info is not None
     assert info["reordered"] and info["search"] == "exact"
-    assert info["peak_before"] == 256 + 4096 + 4096
-    assert info["peak_after"] == 256 + 4096 + 64
+    # the model's order: x (256 B), a and b (4 KiB each) and, while b is computed, the 1x1
+    # convolution's im2col scratch: 2 pixels x K = 4 int16 values (kernels/mcu_dsp_mm.h)
+    assert info["peak_before"] == 256 + 4096 + 4096 + 2 * 4 * 2
+    # conv a, mean a, conv b, mean b: the peak is conv b's step, with x, mean a's output
+    # (64 B), b and b's scratch
+    assert info["peak_after"] == 256 + 4096 + 64 + 2 * 4 * 2
     assert [n.op for n in graph.nodes] == ["conv2d", "mean", "conv2d", "mean"]
-    assert plan_memory(graph).plan.lower_bound == info["peak_after"]
+    assert plan_memory(graph, scratch=kernel_scratch(graph)).plan.lower_bound == info["peak_after"]
     a = analyze(path)
     assert a.schedule == info and a.lower_bound_bytes == info["peak_after"]
     d = a.to_json()["memory"]["schedule"]
@@ -159,10 +174,12 @@ def test_corpus_schedule_never_worse(rel: str) -> None:
     graph = optimize(load_model(corpus_model(rel)))
     info = schedule_info(graph)
     assert info is not None and info["peak_after"] <= info["peak_before"]
-    # the model of the pass is the planner's lower bound (no scratch in these models' peaks);
+    # the model of the pass is the planner's lower bound with the kernels' scratch areas (a
+    # convolution's im2col column can be live at the peak: pretrainedResnet's 3x3 16 -> 16);
     # the schedule does not model overlapping in-place layers (decided after it, on its order)
-    tied = plan_memory(graph).plan.lower_bound
+    tied = plan_memory(graph, scratch=kernel_scratch(graph)).plan.lower_bound
     for n in graph.nodes:
         if is_overlapping(n):
             n.alias = None
-    assert tied <= plan_memory(graph).plan.lower_bound >= info["peak_after"]
+    untied = plan_memory(graph, scratch=kernel_scratch(graph)).plan.lower_bound
+    assert tied <= untied >= info["peak_after"]

@@ -19,7 +19,9 @@
  *   is gathered by mcu_mm_col_push (SXTAB16 adds the offset to 4 values at a time) and the
  *   products run in mcu_dsp_mm's assembly loops, 4 filter rows per pass (mcu_mm_kern41, then
  *   mcu_mm_kern21 for the last 1-3 rows), two products per SMLAD; the K % 4 tail and the
- *   requantization (mcu_mm_rq: two SMLALs for right shifts) in C. SMLAD adds modulo 2^32
+ *   requantization in C (4 channels at a time through mcu_dsp_dw.h's mcu_dsp_rq_pack4 and
+ *   byte-wise max / min for the activation range when the 4 shifts are right shifts, else
+ *   mcu_mm_rq / mcu_mm_requantize per channel). SMLAD adds modulo 2^32
  *   like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
  *   whenever the reference does not overflow. The gather of pixel q completes before any
  *   byte of q is written, so the contract below holds unchanged.
@@ -41,6 +43,7 @@
 #include <string.h>
 
 #include "mcu_conv2d_inplace_s8.h"
+#include "mcu_dsp_dw.h"
 #include "mcu_dsp_mm.h"
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
@@ -101,6 +104,21 @@ MCU_INLINE void mcu_conv_inplace_out(int32_t acc[4], int32_t n, int32_t o,
                                      int8_t *out_px)
 {
     int32_t i;
+    if (n == 4) {
+        mcu_dsp_rq rq[4];
+        if (mcu_dsp_rq_init(&rq[0], q->multiplier[o], q->shift[o])
+            && mcu_dsp_rq_init(&rq[1], q->multiplier[o + 1], q->shift[o + 1])
+            && mcu_dsp_rq_init(&rq[2], q->multiplier[o + 2], q->shift[o + 2])
+            && mcu_dsp_rq_init(&rq[3], q->multiplier[o + 3], q->shift[o + 3])) {
+            /* requantized and saturated to int8 in one asm block (mcu_dsp_dw.h), then the
+               activation range by byte-wise max / min: the same clamp within [-128, 127] */
+            uint32_t v = mcu_dsp_rq_pack4(acc[0], acc[1], acc[2], acc[3], rq, p->output_offset);
+            v = mcu_dsp_max4(v, 0x01010101u * ((uint32_t)p->act_min & 0xffu));
+            v = mcu_dsp_min4(v, 0x01010101u * ((uint32_t)p->act_max & 0xffu));
+            memcpy(out_px + o, &v, 4);
+            return;
+        }
+    }
     for (i = 0; i < n; ++i) {
         const int32_t shift = q->shift[o + i];
         int32_t r;

@@ -243,6 +243,62 @@ __asm__("    .pushsection .text.mcu_mm_kern41,\"ax\",%progbits\n"
 
 MCU_MM_KERN(mcu_mm_kern21, 8, "r4, r5", MCU_MM_K21_GROUP);
 
+/* The x variants read 4 raw int8 inputs per group instead of 2 column words: SXTB16 and
+ * SXTB16 ROR #8 split the input word into the (0, 2) / (1, 3) pairs exactly as they split the
+ * weight words, so the products are those of a column built from x (2 more instructions per
+ * group, no buffer). r3 = x (any alignment). */
+#define MCU_MM_X_GROUP_LOAD                                                                   \
+    "    ldr     r9, [r3], #4\n"                                                             \
+    "    sxtb16  r8, r9\n"                                                                   \
+    "    sxtb16  r9, r9, ror #8\n"
+#define MCU_MM_K41X_GROUP                                                                     \
+    MCU_MM_X_GROUP_LOAD                                                                       \
+    MCU_MM_K41_ROW("r4", "r1") MCU_MM_K41_ROW("r5", "r10") MCU_MM_K41_ROW("r6", "r11")        \
+    MCU_MM_K41_ROW("r7", "r2")
+#define MCU_MM_K21X_GROUP                                                                     \
+    MCU_MM_X_GROUP_LOAD                                                                       \
+    "    ldr     r12, [r1], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r4, r0, r8, r4\n"                                                            \
+    "    smlad   r4, r12, r9, r4\n"                                                           \
+    "    ldr     r12, [r2], #4\n"                                                             \
+    "    sxtb16  r0, r12\n"                                                                   \
+    "    sxtb16  r12, r12, ror #8\n"                                                          \
+    "    smlad   r5, r0, r8, r5\n"                                                            \
+    "    smlad   r5, r12, r9, r5\n"
+
+__asm__("    .pushsection .text.mcu_mm_kern41x,\"ax\",%progbits\n"
+        "    .syntax unified\n"
+        "    .thumb\n"
+        "    .balign 4\n"
+        "    .global mcu_mm_kern41x\n"
+        "    .type mcu_mm_kern41x, %function\n"
+        "    .thumb_func\n"
+        "mcu_mm_kern41x:\n"
+        "    push    {r0, r4-r11, lr}\n"
+        "    ldr     lr, [r0, #16]\n"
+        "    ldm     r0, {r4-r7}\n"
+        "    add     r10, r1, r2\n"
+        "    add     r11, r10, r2\n"
+        "    add     r2, r11, r2\n"
+        "    tst     lr, #1\n"
+        "    beq     1f\n"
+        MCU_MM_K41X_GROUP
+        "1:  lsrs    lr, lr, #1\n"
+        "    beq     3f\n"
+        "2:\n"
+        MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP
+        "    subs    lr, lr, #1\n"
+        "    bne     2b\n"
+        "3:  pop     {r0}\n"
+        "    stm     r0, {r4-r7}\n"
+        "    pop     {r4-r11, pc}\n"
+        "    .size mcu_mm_kern41x, . - mcu_mm_kern41x\n"
+        "    .popsection\n");
+
+MCU_MM_KERN(mcu_mm_kern21x, 8, "r4, r5", MCU_MM_K21X_GROUP);
+
 void mcu_mm_dot22(const int8_t *w0, const int8_t *w1, int32_t k, const int32_t *cols,
                   int32_t acc[4])
 {

@@ -247,6 +247,12 @@ void mcu_mm_kern21(int32_t acc[3], const int8_t *w0, const int8_t *w1, const int
 /* kern41: acc[i] += (row w0 + i*k) . c for i < 4 over acc[4] groups (a 1-column buffer; the
    fully connected layer's 4 rows per pass, 22 instructions per 16 MACs unrolled). */
 void mcu_mm_kern41(int32_t acc[5], const int8_t *w0, int32_t k, const int32_t *cols);
+/* kern41x / kern21x: kern41 / kern21 reading the column's values straight from int8 x
+   (4 per group, any alignment, no offset): the input word is split by SXTB16 / SXTB16 ROR #8
+   into the (0, 2) / (1, 3) pairs, as the weights; no column buffer, 2 more instructions per
+   group of 4 values. */
+void mcu_mm_kern41x(int32_t acc[5], const int8_t *w0, int32_t k, const int8_t *x);
+void mcu_mm_kern21x(int32_t acc[3], const int8_t *w0, const int8_t *w1, const int8_t *x);
 
 /* acc[0..3] += rows w0, w1 (K int8 each) times columns 0, 1 of a 2-column buffer:
    acc[0] = w0.c0, acc[1] = w1.c0, acc[2] = w0.c1, acc[3] = w1.c1. */

@@ -19,9 +19,10 @@
  * with the folded bias computed at generation time (never NULL):
  *   bias[o] = bias_model[o] + input_offset * sum_i w[o, i] + Nin * input_offset * weights_offset.
  * Two output rows are computed per pass (each input byte feeds 2 MACs).
- * DSP path (Cortex-M4/M7/M33, see mcu_dsp_mm.h): each input row is widened once into a
- * 1-column int16 buffer in `scratch` (MCU_MM_COLS_BYTES(Nin, 1) bytes, reserved by the
- * generator for every target), then SXTB16/SMLAD compute two output rows per pass: same sums.
+ * DSP path (Cortex-M4/M7/M33, see mcu_dsp_mm.h): no buffer; mcu_mm_kern41x splits each
+ * word of 4 inputs with SXTB16 / SXTB16 ROR #8 into the (0, 2) / (1, 3) int16 pairs that the
+ * same instructions make of the weight words (once per 4 output rows), and SMLAD adds two
+ * products at a time: same products, same sums. `scratch` is unused (may be NULL).
  * Helium path (M55, before the DSP one): 16 products per VMLADAVA, 4 rows per pass.
  * Overflow: |x * w| <= 16384 (|x| <= 128, |w| <= 128), so Nin products fit int32 for Nin <=
  *   131071; acc equals the reference accumulator whenever that one does not overflow.
@@ -87,14 +88,10 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
             continue;
         }
 #elif defined(MCU_DSP_MM)
+        (void)scratch;
         {
-            int32_t *cols = (int32_t *)scratch;
-            const int32_t *ct = cols + (nin >> 2) * 2; /* the Nin % 4 tail words */
-            mcu_mm_col col;
+            /* no column: the input words are split in registers (mcu_mm_kern41x) */
             int32_t acc[3];
-            mcu_mm_col_init(&col, cols, 1, 0);
-            mcu_mm_col_push(&col, x, nin, 0);
-            mcu_mm_col_end(&col, cols, 1, 0, nin);
             const int32_t pc = q->step != 0;
             const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
             int32_t a4[5], r;
@@ -104,12 +101,12 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                     a4[r] = bias[o + r] + xsum;
                 }
                 a4[4] = nin >> 2;
-                mcu_mm_kern41(a4, w0, nin, cols);
+                mcu_mm_kern41x(a4, w0, nin, x);
                 if ((nin & 3) != 0) {
                     for (r = 0; r < 4; ++r) {
                         const int8_t *wr = w0 + (size_t)r * nin;
                         for (i = nin & ~3; i < nin; ++i) {
-                            a4[r] += (int32_t)wr[i] * ct[i & 3];
+                            a4[r] += (int32_t)wr[i] * x[i];
                         }
                     }
                 }
@@ -126,9 +123,9 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                 acc[0] = bias[o] + xsum;
                 acc[1] = bias[o1] + xsum;
                 acc[2] = nin >> 2;
-                mcu_mm_kern21(acc, w0, w1, cols);
+                mcu_mm_kern21x(acc, w0, w1, x);
                 for (i = nin & ~3; i < nin; ++i) {
-                    const int32_t v = ct[i & 3];
+                    const int32_t v = x[i];
                     acc[0] += (int32_t)w0[i] * v;
                     acc[1] += (int32_t)w1[i] * v;
                 }

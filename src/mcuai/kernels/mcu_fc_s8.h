@@ -249,8 +249,7 @@ MCU_INLINE int32_t mcu_fc_rq_out(int32_t acc, const mcu_fc_rq *r, int32_t offset
     return mcu_fc_rq_slow(acc, r, offset, lo, hi);
 }
 
-/* scratch: MCU_MM_COLS_BYTES(Nin, 1) bytes (mcu_dsp_mm.h), used on cores with the DSP
-   extension only. */
+/* scratch: unused (kept for the argument order of the generated calls; NULL is fine). */
 void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                const mcu_dims *in_dims, const int8_t *in,
                const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,

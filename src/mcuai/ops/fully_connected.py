@@ -13,8 +13,8 @@ included). Kernels:
 
 * int8 activations, int8 weights (per-tensor with any zero point, or per-channel symmetric along
   axis 0), optional int32 bias: ``mcu_fc_s8`` (input/weight offsets folded into the bias at
-  generation time; the float64 rule evaluated exactly in integers, ``mcu_fc_requantize``; a
-  scratch column of ``8*(Nin//4) + 4*(Nin%4)`` bytes for the Cortex-M DSP path); TFLite uint8
+  generation time; the float64 rule evaluated exactly in integers, ``mcu_fc_requantize``; no
+  scratch: the Cortex-M DSP path splits the input words in registers); TFLite uint8
   layers too (stored as int8 by ``passes/uint8_to_int8``: their
   reference, ``reference_ops::FullyConnected`` for uint8, uses the same float64 rule; weights
   per tensor, with their zero point as weight offset);
@@ -41,8 +41,7 @@ from mcuai.lower.conv_common import (
     null,
     wrap_i32,
 )
-from mcuai.lower.program import Call, CArray, Scratch, Struct, TensorRef, Value
-from mcuai.lower.repack import cols_bytes
+from mcuai.lower.program import Call, CArray, Struct, TensorRef, Value
 from mcuai.lower.uint8 import check_per_tensor_weights, from_uint8
 from mcuai.ops._common import Activation, Clamp, require_rank
 from mcuai.ops.base import WeightedOp
@@ -127,10 +126,10 @@ class FullyConnected(WeightedOp):
                 folded,
                 out_dims,
                 TensorRef(y, out=True),
-                Scratch(),
+                null(),  # no scratch: the DSP path splits the input words in registers
             ]
             files = ("mcu_fc_s8", "mcu_dsp_mm")
-            return [Call("mcu_fc_s8", files, args, scratch_bytes=cols_bytes(nin, 1))]
+            return [Call("mcu_fc_s8", files, args)]
         if zp_of(node, x) != 0 or zp_of(node, y) != 0 or zp_w != 0:
             raise unsupported(node, "16x8 FULLY_CONNECTED needs zero points 0 (as TFLite)")
         bias = bias_values(node, b, nout, (DType.INT64, DType.INT32))
