@@ -368,21 +368,27 @@ def _qunary(s: float, z: int) -> Callable[[G], list[str]]:
     return lambda g: [*_qin(g, "x", 0.05, 7), *_qout(g, s, z)]
 
 
-def _conv_integer(g: G) -> Built:
-    """ConvInteger of a quantized input with constant uint8 weights, then the float scale."""
-    x = g.q("x", "xq", 0.03, 2)
-    w = g.const("w", g.rng.integers(0, 256, (5, 4, 3, 3)).astype(np.uint8))
-    y = g.node("ConvInteger", [x, w, "xq_z", g.const("wz", np.uint8(128))], "op", pads=[1] * 4)
-    f = g.node("Cast", [y], "f", to=TensorProto.FLOAT)
-    return {"x": X4}, [g.node("Mul", [f, g.const("sc", np.float32(0.03 * 0.01))], "y")], 13
+def _integer_op(op: str, requantized: bool) -> Callable[[G], Built]:
+    """ConvInteger / MatMulInteger of a quantized input with constant weights, then the float
+    scale (``Cast -> Mul``), and with ``requantized`` a QuantizeLinear of that."""
 
+    def build(g: G) -> Built:
+        if op == "ConvInteger":
+            x = g.q("x", "xq", 0.03, 2)
+            w = g.const("w", g.rng.integers(0, 256, (5, 4, 3, 3)).astype(np.uint8))
+            wz = g.const("wz", np.uint8(128))
+            y = g.node(op, [x, w, "xq_z", wz], "op", pads=[1] * 4)
+            shape, c = X4, 0.03 * 0.01
+        else:
+            x = g.q("x", "xq", 0.05, -1)
+            w = g.const("w", g.rng.integers(-127, 128, (6, 5)).astype(np.int8))
+            y = g.node(op, [x, w, "xq_z", g.const("wz", np.int8(0))], "op")
+            shape, c = [3, 6], 0.05 * 0.01
+        f = g.node("Cast", [y], "f", to=TensorProto.FLOAT)
+        r = g.node("Mul", [f, g.const("sc", np.float32(c))], "r")
+        return {"x": shape}, [g.out(r, 0.04, 3) if requantized else r], 13
 
-def _matmul_integer(g: G) -> Built:
-    x = g.q("x", "xq", 0.05, -1)
-    w = g.const("w", g.rng.integers(-127, 128, (6, 5)).astype(np.int8))
-    y = g.node("MatMulInteger", [x, w, "xq_z", g.const("wz", np.int8(0))], "op")
-    f = g.node("Cast", [y], "f", to=TensorProto.FLOAT)
-    return {"x": [3, 6]}, [g.node("Mul", [f, g.const("sc", np.float32(0.05 * 0.01))], "y")], 13
+    return build
 
 
 # --- float ops between quantized islands ---------------------------------------------------
@@ -502,8 +508,10 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
         "qop",
         _qop("QLinearSoftmax", _qunary(1 / 256, -128), 1 / 256, -128, [6, 11], axis=-1, opset=13),
     ),
-    "ConvInteger": ("qop", _conv_integer),
-    "MatMulInteger": ("qop", _matmul_integer),
+    "ConvInteger": ("qop", _integer_op("ConvInteger", False)),
+    "MatMulInteger": ("qop", _integer_op("MatMulInteger", False)),
+    "ConvInteger_requantized": ("qop", _integer_op("ConvInteger", True)),
+    "MatMulInteger_requantized": ("qop", _integer_op("MatMulInteger", True)),
     # float ops between QDQ islands, float model
     "Erf": ("float", _erf),
     "LayerNormalization": ("float", _layer_norm),
@@ -512,16 +520,16 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
 
 DTYPES = {"s8": np.int8, "u8": np.uint8}
 
+#: Random input samples per case (3 unless a rare rounding case needs more to show).
+BATCHES = {"ConvInteger_requantized": 20}
+
 #: (case, dtype) -> reason for a strict xfail (largest difference measured, and why).
 XFAIL: dict[tuple[str, str], str] = {
+    **{(c, dt): r for c, r in {}.items() for dt in DTYPES},
     **{
-        (c, dt): r
-        for c, r in {
-            "ConvInteger": "float output up to 1101 ulp (9.5e-7) off: the Cast -> Mul after the "
-            "exact integer result differs",
-            "MatMulInteger": "float output up to 16 ulp (1.2e-7) off: the Cast -> Mul after the "
-            "exact integer result differs",
-        }.items()
+        ("ConvInteger_requantized", dt): "1 LSB: ORT rounds twice (float(acc) * c, then / s_y in "
+        "QuantizeLinear); mcuai folds Cast -> Mul -> QuantizeLinear into one requantization "
+        "with the scale s_x * (c / s_x) / s_y"
         for dt in DTYPES
     },
     ("BatchNormalization", "s8"): "float model: Conv -> BatchNormalization up to 3072 ulp "
@@ -563,7 +571,8 @@ def test_op_bit_exact_vs_onnxruntime(tmp_path: Path, require_cc: str, case: str,
     assert (case, dt) not in ORT_REFUSES, "ONNX Runtime runs this case now"
     path = tmp_path / f"{case}_{dt}.onnx"
     onnx.save(m, path)
-    rep = validate_model(path, batches=3, seed=5, progress=False)
+    rep = validate_model(path, batches=BATCHES.get(case, 3), seed=5, progress=False)
     detail = [(r.pair, r.metrics.bit_exact, r.metrics.max_lsb) for r in rep.rows]
-    assert rep.bit_exact is True, detail
+    # integer comparisons (None when every output is float) and every output, float included
+    assert rep.bit_exact is not False, detail
     assert _float_rows_exact(rep) and all(v == 1.0 for v in _float_rows_exact(rep)), detail

@@ -7,8 +7,8 @@ scale/zero-point inputs. Integer weights keep their zero points
 accumulator that a model requantizes itself: ``-> Cast(float) -> Mul(c) [-> Add(bias)]
 [-> Relu/Clip] -> QuantizeLinear`` becomes one integer layer (weight scale ``c / s_x``, so that
 ``s_x * s_w = c``; the float bias quantized with ``c``). Without such a chain the layer runs in
-float32 on the dequantized input with weights ``(w - zp_w) / s_x``, whose result is the
-accumulator, so that the ``Cast`` that follows is a no-op.
+float32 on the exact integers ``x - zp_x`` (:func:`integer_input`) and ``w - zp_w``, whose
+result is the accumulator itself, so that the ``Cast`` that follows is a no-op.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from mcuai.frontends.onnx.reader import OnnxNode
 from mcuai.ir.dtypes import DType
 from mcuai.ir.tensor import QuantParams
 from mcuai.ops.leaky_relu import LeakyReluAttrs
+from mcuai.ops.reshape import ReshapeAttrs
 
 
 def _int_const(cx: Cx, i: int) -> ConstIn:
@@ -226,7 +227,6 @@ def _integer_layer(
         scale, bias = chain
         ws = (scale / xs).astype(np.float32)
     else:
-        ws = np.asarray(np.float32(1.0) / xs, np.float32)
         bias = None
         out = cx.n.outputs[0]
         cx.plan.targets = [Target(out, DType.FLOAT32, None)]
@@ -234,8 +234,10 @@ def _integer_layer(
             f"'{cx.origin}' ({cx.n.op}) runs in float32: no constant scale requantizes its "
             "int32 result to a quantized tensor"
         )
+        # the integer values w - zp_w as float32 (exact); the input becomes x - zp_x
+        # (integer_input), so the float result is the int32 accumulator itself
         real = (w.data.astype(np.int64) - _along(zp, w.data.ndim, w_axis)).astype(np.float32)
-        return ConstIn(w.name, (real * ws).astype(np.float32), None), None
+        return ConstIn(w.name, real, None), None
     if ws.ndim == 1 or zp.ndim == 1:
         ws_v = np.broadcast_to(ws.reshape(-1), (channels,)).astype(np.float32)
         zp_v = np.broadcast_to(zp.reshape(-1), (channels,)).astype(np.int64)
@@ -262,12 +264,34 @@ def _check_input_zp(cx: Cx, x: Val, zp_index: int) -> None:
             )
 
 
+def integer_input(cx: Cx, x: Val) -> Val:
+    """``x - zp_x`` as exact float32 values: a view of ``x``'s integers relabelled with scale
+    1 (a ``reshape`` to the same shape, no copy), then a ``dequantize``. A float ConvInteger /
+    MatMulInteger on these and on ``w - zp_w`` gives ONNX Runtime's int32 accumulator exactly
+    (while every partial sum stays below 2^24 in magnitude), so that the ``Cast -> Mul(c)``
+    after it rounds once, as in ORT."""
+    if x.quant is None or x.quant.per_axis:
+        raise Unsupported(f"{cx.n.op} input '{x.name}' without one zero point")
+    perm = cx.pref(x)
+    xt = cx.tensor(x, perm)
+    unit = QuantParams(np.ones((), np.float32), x.quant.zero_point.reshape(()))
+    name = cx.b.unique(x.name, "integer")
+    view = cx.b.add_node(
+        "reshape", [xt], ReshapeAttrs(xt.shape, "integer view"), [(name, xt.dtype, unit)], cx.origin
+    )[0]
+    fname = cx.b.unique(x.name, "integer_float")
+    f = cx.b.add_node("dequantize", [view], None, [(fname, DType.FLOAT32, None)], cx.origin)[0]
+    v = Val(fname, x.shape, DType.FLOAT32, holds="")
+    cx.b.bind(v, perm, f)
+    return v
+
+
 def conv_integer(cx: Cx) -> None:
     x = cx.val(0)
     _check_input_zp(cx, x, 2)
     w, bias = _integer_layer(cx, x, 1, 3, 0)
     if w.quant is None:
-        x = cx.b.dequant_val(x, cx.origin)
+        x = integer_input(cx, x)
     conv_core(cx, x, w, bias)
 
 
@@ -278,7 +302,7 @@ def matmul_integer(cx: Cx) -> None:
         raise Unsupported("MatMulInteger with a non-constant or batched second operand")
     w, bias = _integer_layer(cx, a, 1, 3, 1)
     if w.quant is None:
-        a = cx.b.dequant_val(a, cx.origin)
+        a = integer_input(cx, a)
     fc_core(cx, a, w, bias, False, False, keep_num_dims=True)
 
 
