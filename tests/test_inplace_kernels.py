@@ -466,3 +466,52 @@ def test_in_place_kernels_on_cortex_m4(make: object, tmp_path: Path, require_cc:
         got = run_elf(elf, "cortex-m4", xs, runs=1).outputs
         assert np.array_equal(want[0], got[0])
     check_against_litert(model, tmp_path, n=3, name="m")
+
+
+def fast_paths_model() -> bytes:
+    """The DSP paths' corner cases, every layer a peak of a zigzag chain: depthwise 3x3 on 20
+    channels (5 groups of 4), on 19 (4 groups + 3 scalar channels); 1x1 convolutions 20 -> 19
+    (Cin % 4 == 0: SXTAB16 gather; 19 rows: 4 passes of 4 + a pair + one) and a 3x3
+    convolution 19 -> 21 (171 taps: tail of 3; the window pushed value by value, a last
+    single row); borders on both sides of each row."""
+    g = WindowNet(33)
+    x = g.input([1, 9, 7, 20])
+    t = g.conv(g.dw(x, same=True), 19, k=(1, 1))
+    t = g.conv(g.dw(t, same=True), 21, same=True)
+    return g.build([x], [g.conv(t, 4, k=(1, 1))])  # every pixel compared, no averaging
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("make", [fast_paths_model, zigzag_chain])
+def test_fast_in_place_paths_dsp_portable_litert(
+    make: object, tmp_path: Path, require_cc: str
+) -> None:
+    """Cortex-M4 with the DSP paths == Cortex-M4 with -DMCU_PORTABLE == host == LiteRT, with
+    in-place layers walked forward and backward."""
+    from mcuai.targets.cortexm import run_elf
+    from mcuai.targets.cortexm.build import build_elf
+    from mcuai.targets.cortexm.toolchain import ToolchainError, find_toolchain
+
+    try:
+        find_toolchain()
+    except ToolchainError as e:
+        pytest.skip(str(e))
+    assert callable(make)
+    model = make()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    nodes = [n for n in optimize(load_model(path)).nodes if is_overlapping(n)]
+    assert {n.op for n in nodes} >= {"conv2d", "depthwise_conv2d"}
+    assert any(n.backward for n in nodes) and not all(n.backward for n in nodes)
+    code = generate(path, name="m")
+    host = HostModel(code, build(code))
+    dsp = build_elf(code, "cortex-m4")
+    portable = build_elf(code, "cortex-m4", extra_cflags=["-DMCU_PORTABLE"])
+    rng = np.random.default_rng(4)
+    d = code.inputs[0].tensor
+    xs = [rng.integers(-128, 128, d.shape).astype(d.dtype.np)]
+    want, _ = host.run(xs)
+    for elf in (dsp, portable):
+        got = run_elf(elf, "cortex-m4", xs, runs=1).outputs
+        assert np.array_equal(want[0], got[0])
+    check_against_litert(model, tmp_path, n=3, name="m")
