@@ -1013,8 +1013,11 @@ def batch_norm(cx: Cx) -> None:
         raise Invalid("BatchNormalization of a rank < 2 tensor")
     gamma, beta, mean, var = (cx.weight(i).data.astype(np.float32).reshape(-1) for i in range(1, 5))
     eps = np.float32(cx.f("epsilon", 1e-5))
-    k = (gamma / np.sqrt(var + eps)).astype(np.float32)
-    shift = (beta - mean * k).astype(np.float32)
+    # ONNX Runtime's BatchNorm kernel, float32: inv_std = 1 / sqrt(var + eps),
+    # k = inv_std * scale, shift = B - mean * k, y = x * k + shift (multiply, then add)
+    inv_std = (np.float32(1.0) / np.sqrt((var + eps).astype(np.float32))).astype(np.float32)
+    k = (inv_std * gamma).astype(np.float32)
+    shift = (beta - (mean * k).astype(np.float32)).astype(np.float32)
     shape = (k.size,) + (1,) * (x.rank - 2)
     kv = Val(f"{cx.origin}/scale", shape, DType.FLOAT32, const=k.reshape(shape))
     sv = Val(f"{cx.origin}/shift", shape, DType.FLOAT32, const=shift.reshape(shape))
