@@ -61,6 +61,38 @@ def safe_by_simulation(node: Node, d: int, backward: bool) -> bool:
     return True
 
 
+def safe_in_pairs(node: Node, d: int, backward: bool) -> bool:
+    """Like :func:`safe_by_simulation` for the two-pixel passes of the DSP path of
+    ``mcu_conv2d_inplace_s8`` (1x1 windows): pixels in pairs in the walking order, both
+    windows read before either pixel is written; a pair's reads are checked against every
+    byte written by the earlier pairs."""
+    x, y = node.input(0), node.output
+    n, h, w, ci = x.shape
+    _, ho, wo, co = y.shape
+    kh, kw, sh, sw, dh, dw, pt, pl = _window(node)
+    order = [q for q in range(n * ho * wo)]
+    if backward:
+        order.reverse()
+    written_lo, written_hi = d + len(order) * co, 0  # backward: [lo, ...); forward: [0, hi)
+    for i in range(0, len(order), 2):
+        pair = order[i : i + 2]
+        for q in pair:
+            b, oy, ox = q // (ho * wo), (q // wo) % ho, q % wo
+            for ky in range(kh):
+                yy = oy * sh - pt + ky * dh
+                for kx in range(kw):
+                    xx = ox * sw - pl + kx * dw
+                    if 0 <= yy < h and 0 <= xx < w:
+                        start = ((b * h + yy) * w + xx) * ci
+                        if backward and start + ci > written_lo:
+                            return False
+                        if not backward and d + start < written_hi:
+                            return False
+        written_lo = min(written_lo, d + min(pair) * co)
+        written_hi = max(written_hi, (max(pair) + 1) * co)
+    return True
+
+
 def smallest_safe(node: Node, backward: bool) -> int:
     lo, hi = 0, node.input(0).nbytes + node.output.nbytes
     assert safe_by_simulation(node, hi, backward)
@@ -95,6 +127,15 @@ def test_offset_matches_byte_simulation(tmp_path: Path) -> None:
     for n in nodes:
         assert overlap_offset(n, False) == smallest_safe(n, False), n
         assert overlap_offset(n, True) == smallest_safe(n, True), n
+        # the two-pixel passes (1x1 convolutions on DSP cores) are safe at the same offsets:
+        # a pixel's own window counts in the bound, and both windows are read first
+        assert safe_in_pairs(n, overlap_offset(n, False), False), n
+        assert safe_in_pairs(n, overlap_offset(n, True), True), n
+    # the simulation can fail: the 1x1 expanding convolution 8 -> 24 channels with its
+    # output at its input's address, walked forward, writes pixel q over input pixels
+    # 3q .. 3q + 2 before they are read
+    c = next(n for n in nodes if n.op == "conv2d" and n.output.shape[-1] == 24)
+    assert not safe_in_pairs(c, 0, False) and overlap_offset(c, False) > 0
 
 
 Ties = list[tuple[int, int, int]]

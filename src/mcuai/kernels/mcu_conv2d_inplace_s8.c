@@ -25,6 +25,13 @@
  *   like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
  *   whenever the reference does not overflow. The gather of pixel q completes before any
  *   byte of q is written, so the contract below holds unchanged.
+ *   1x1 windows (one group) on DSP cores: col must hold MCU_MM_COLS_BYTES(Cin, 2) bytes (the
+ *   generator reserves that much): two pixels per pass (pixels q, q+1 forward; q, q-1
+ *   backward) as in mcu_conv2d_s8: both windows gathered into a 2-column buffer before
+ *   either pixel is written, then mcu_mm_conv_rows (2 pixels x 2 channels per pass, the fused
+ *   assembly requantization of mcu_mm_rows22 when it applies). Safe at the offsets below:
+ *   they already let pixel q's own reads follow writes up to the end of pixel q, so when the
+ *   pair is written, every input byte still to be read (by later pairs) lies beyond it.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -62,16 +69,20 @@
    words; SXTAB16 adds the offset 4 values at a time when the pushed run allows it), window
    rows pushed whole when they are contiguous in NHWC, then the K % 4 tail as int16. Only the
    window's input pixels are read. */
-static void mcu_conv_inplace_gather(int16_t *col, const mcu_conv_params *p,
-                                    const mcu_dims *in_dims, const int8_t *in_b,
-                                    const mcu_dims *f_dims, int32_t y0, int32_t x0)
+/* Column c of an ncols-column buffer (mcu_dsp_mm.h) for the window at (y0, x0) of image
+   in_b; the K % 4 tail as int16 after the groups (int16_tail, the 1-column layout above) or
+   as mcu_mm_col_end's int32 words. */
+static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
+                                      const mcu_conv_params *p, const mcu_dims *in_dims,
+                                      const int8_t *in_b, const mcu_dims *f_dims, int32_t y0,
+                                      int32_t x0, int32_t int16_tail)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t k_h = f_dims->h, k_w = f_dims->w;
     const int32_t quads = (k_h * k_w * in_c) >> 2;
     mcu_mm_col c;
     int32_t ky, kx, j;
-    mcu_mm_col_init(&c, (int32_t *)(void *)col, 1, 0);
+    mcu_mm_col_init(&c, cols, ncols, cn);
     for (ky = 0; ky < k_h; ++ky) {
         const int32_t y = y0 + ky * p->dilation.h;
         if (y < 0 || y >= in_h) {
@@ -93,9 +104,21 @@ static void mcu_conv_inplace_gather(int16_t *col, const mcu_conv_params *p,
             }
         }
     }
-    for (j = 0; j < c.n; ++j) { /* the tail, plain int16 */
-        col[4 * quads + j] = (int16_t)c.v[j];
+    if (!int16_tail) {
+        mcu_mm_col_end(&c, cols, ncols, cn, k_h * k_w * in_c);
+        return;
     }
+    for (j = 0; j < c.n; ++j) { /* the tail, plain int16 */
+        ((int16_t *)(void *)cols)[4 * quads + j] = (int16_t)c.v[j];
+    }
+}
+
+static void mcu_conv_inplace_gather(int16_t *col, const mcu_conv_params *p,
+                                    const mcu_dims *in_dims, const int8_t *in_b,
+                                    const mcu_dims *f_dims, int32_t y0, int32_t x0)
+{
+    mcu_conv_inplace_gather_n((int32_t *)(void *)col, 1, 0, p, in_dims, in_b, f_dims, y0, x0,
+                              1);
 }
 
 /* Four (or fewer, n) output channels o.. of one pixel from the gathered column. */
@@ -150,6 +173,34 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t quads = taps / 4;
     int32_t i, o, ky, kx, ci, t;
 
+#if defined(MCU_DSP_MM)
+    if (col != NULL && ((uintptr_t)col & 3u) == 0 && k_h == 1 && k_w == 1 && groups == 1) {
+        /* 1x1 windows, col of MCU_MM_COLS_BYTES(Cin, 2) bytes: two pixels per pass (both
+           windows gathered before either is written), mcu_mm_conv_rows as in
+           mcu_conv2d_s8 (2 pixels x 2 channels per SMLAD pass, fused requantization) */
+        int32_t *cols = (int32_t *)(void *)col;
+        const int32_t neg = mcu_mm_neg_shifts(q->shift, out_c);
+        for (i = 0; i < pixels; i += 2) {
+            const int32_t n2 = i + 1 < pixels ? 2 : 1;
+            int32_t pxs[2], c;
+            pxs[0] = backward ? pixels - 1 - i : i;
+            pxs[1] = backward ? pxs[0] - 1 : pxs[0] + 1;
+            for (c = 0; c < n2; ++c) {
+                const int32_t pix = pxs[c];
+                const int32_t b = pix / (out_h * out_w);
+                const int32_t y0 = ((pix / out_w) % out_h) * p->stride.h - p->padding.h;
+                const int32_t x0 = (pix % out_w) * p->stride.w - p->padding.w;
+                mcu_conv_inplace_gather_n(cols, n2, c, p, in_dims,
+                                          in + (size_t)b * in_h * in_w * in_c, f_dims, y0, x0,
+                                          0);
+            }
+            mcu_mm_conv_rows(cols, n2, filter, taps, out_c, bias, p, q,
+                             out + (size_t)pxs[0] * out_c,
+                             n2 == 2 ? out + (size_t)pxs[1] * out_c : NULL, neg);
+        }
+        return;
+    }
+#endif
     for (i = 0; i < pixels; ++i) {
         const int32_t pix = backward ? pixels - 1 - i : i;
         const int32_t b = pix / (out_h * out_w);

@@ -18,6 +18,7 @@ from mcuai.ir.node import Node
 from mcuai.lower.context import dims4, hw
 from mcuai.lower.conv_common import bias_values
 from mcuai.lower.program import Call, CArray, Raw, Scratch, Struct, TensorRef, Value
+from mcuai.lower.repack import cols_bytes
 
 
 def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
@@ -26,8 +27,11 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
     assert w.data is not None
     bias = bias_values(node, node.opt_input(2), y.shape[-1], (DType.INT32,))
     _, kh, kw, cin_g = w.shape
-    # conv, one group: the window of a pixel gathered as int16 in a scratch (see the kernel)
+    # conv, one group: the window of a pixel gathered as int16 in a scratch (see the kernel);
+    # 1x1 windows: two pixels' columns in the DSP layout (two pixels per pass on DSP cores)
     col = 2 * kh * kw * cin_g if kernel == "mcu_conv2d_inplace_s8" and cin_g == x.shape[-1] else 0
+    if col and kh * kw == 1:
+        col = cols_bytes(cin_g, 2)
     args: list[Value] = [
         params,
         quant,
