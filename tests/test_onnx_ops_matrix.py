@@ -510,6 +510,33 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
             strides=[2, 2],
         ),
     ),
+    "QLinearAveragePool_count_include_pad": (
+        "qop",
+        _qop(
+            "QLinearAveragePool",
+            _qunary(0.02, 3),
+            0.02,
+            3,
+            X4,
+            kernel_shape=[3, 3],
+            pads=[1] * 4,
+            strides=[2, 2],
+            count_include_pad=1,
+        ),
+    ),
+    "QLinearAveragePool_ceil_mode": (
+        "qop",
+        _qop(
+            "QLinearAveragePool",
+            _qunary(0.02, 3),
+            0.02,
+            3,
+            [1, 4, 7, 8],
+            kernel_shape=[3, 3],
+            strides=[2, 2],
+            ceil_mode=1,
+        ),
+    ),
     "QLinearGlobalAveragePool": (
         "qop",
         _qop("QLinearGlobalAveragePool", _qunary(0.013, -2), 0.013, -2, X4, channels_last=0),
