@@ -12,7 +12,9 @@
  *   the image, padding never wins; a window wholly outside gives -128 before the clamp, as
  *   mcu_maxpool2d_s8). With pad_value = v it is TFLite PAD (filled with v) followed by a VALID
  *   MaxPool over the padded tensor, which mcuai.passes.fuse_pad folds into this kernel.
- *   No arithmetic, no overflow.
+ *   No arithmetic, no overflow. DSP path (Cortex-M4/M7/M33 unless MCU_PORTABLE): 4 channels
+ *   per 32-bit word, byte-wise signed max / min by SSUB8 + SEL (mcu_dsp_dw.h): the same
+ *   maximum and clamp per byte; same reads and writes per pixel, so the contract holds.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -27,6 +29,9 @@
  *     M(q) = the largest input pixel index read by any output pixel <= q.
  *   Separate buffers are fine too. No restrict qualifiers.
  */
+#include <string.h>
+
+#include "mcu_dsp_dw.h"
 #include "mcu_maxpool2d_inplace_s8.h"
 
 void mcu_maxpool2d_inplace_s8(const mcu_conv_params *p, int32_t pad_value,
@@ -58,7 +63,28 @@ void mcu_maxpool2d_inplace_s8(const mcu_conv_params *p, int32_t pad_value,
         if (clipped && pad_value > start) {
             start = pad_value;
         }
-        for (c = 0; c < in_c; ++c) {
+        c = 0;
+#if defined(MCU_DSP_DW)
+        {
+            /* four channels per word: SSUB8 + SEL give the byte-wise signed maximum */
+            const uint32_t st4 = 0x01010101u * ((uint32_t)start & 0xffu);
+            const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
+            const uint32_t hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
+            for (; c + 4 <= in_c; c += 4) {
+                uint32_t m4 = st4;
+                for (ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *row =
+                        in_b + (size_t)(y0 + ky) * (size_t)in_w * (size_t)in_c + c;
+                    for (kx = kx0; kx < kx1; ++kx) {
+                        m4 = mcu_dsp_max4(m4, mcu_dsp_ld4(row + (size_t)(x0 + kx) * in_c));
+                    }
+                }
+                m4 = mcu_dsp_min4(mcu_dsp_max4(m4, lo4), hi4);
+                memcpy(out_px + c, &m4, 4);
+            }
+        }
+#endif
+        for (; c < in_c; ++c) {
             int32_t acc = start;
             for (ky = ky0; ky < ky1; ++ky) {
                 const int8_t *row = in_b + (size_t)(y0 + ky) * (size_t)in_w * (size_t)in_c;

@@ -81,4 +81,4 @@ def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:
         TensorRef(y, out=True),
         int(node.backward),
     ]
-    return Call("mcu_maxpool2d_inplace_s8", ("mcu_maxpool2d_inplace_s8",), args)
+    return Call("mcu_maxpool2d_inplace_s8", ("mcu_maxpool2d_inplace_s8", "mcu_dsp_dw"), args)
