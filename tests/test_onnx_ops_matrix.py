@@ -25,6 +25,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from mcuai.lower.ort import ort_float_nodes
 from mcuai.validate.run import ValidationReport, validate_model
 
 pytestmark = [pytest.mark.ref, pytest.mark.cc]
@@ -158,6 +159,36 @@ def _conv_transpose_deep(g: G) -> Built:
     w = g.weights("w", (300, 4, 2, 2), per_channel=False)
     y = g.node("ConvTranspose", [x, w], "op", strides=[2, 2])
     return {"x": [1, 300, 3, 3]}, [g.out(y, 0.05, 3)], 13
+
+
+def _unfused(op: str) -> Callable[[G], Built]:
+    """The input DequantizeLinear is also a graph output, so ORT does not fuse the group: it
+    runs DQ, the float op and Q, which the kernels must reproduce."""
+
+    def build(g: G) -> Built:
+        x = g.qdq("x", "xd", 0.031, -7)
+        shape = [1, 6, 7, 7]
+        if op == "depthwise":
+            w = g.weights("w", (6, 1, 3, 3))
+            y = g.node("Conv", [x, w, g.bias("b", 6, 0.031, "w_ws")], "op", pads=[1] * 4, group=6)
+        elif op == "grouped":
+            w = g.weights("w", (4, 3, 3, 3))
+            y = g.node("Conv", [x, w], "op", pads=[1] * 4, group=2)
+        elif op == "gemm_one_row":
+            shape = [1, 40]
+            w = g.weights("w", (10, 40))
+            y = g.node("Gemm", [x, w, g.bias("b", 10, 0.031, "w_ws")], "op", transB=1)
+        elif op == "gemm":
+            shape = [3, 40]
+            w = g.weights("w", (10, 40))
+            y = g.node("Gemm", [x, w, g.bias("b", 10, 0.031, "w_ws")], "op", transB=1)
+        else:  # AveragePool: large enough, and a fine output scale, to show summation order
+            shape = [1, 6, 17, 17]
+            y = g.node("AveragePool", [x], "op", kernel_shape=[3, 3], pads=[1] * 4)
+            return {"x": shape}, [g.out(y, 0.004, 3), x], 13
+        return {"x": shape}, [g.out(y, 0.05, 3), x], 13
+
+    return build
 
 
 def _gemm(g: G) -> Built:
@@ -442,6 +473,11 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "ConvTranspose_per_channel_bias": ("qdq", _conv_transpose_pc),
     "ConvTranspose_deep": ("qdq", _conv_transpose_deep),
     "Gemm": ("qdq", _gemm),
+    "Conv_depthwise_unfused": ("qdq", _unfused("depthwise")),
+    "Conv_grouped_unfused": ("qdq", _unfused("grouped")),
+    "Gemm_unfused": ("qdq", _unfused("gemm")),
+    "Gemm_one_row_unfused": ("qdq", _unfused("gemm_one_row")),
+    "AveragePool_unfused": ("qdq", _unfused("avgpool")),
     "MatMul": ("qdq", _matmul),
     "Add": ("qdq", _binary("Add")),
     "Sub": ("qdq", _binary("Sub")),
@@ -569,7 +605,7 @@ DTYPES = {"s8": np.int8, "u8": np.uint8}
 FLOAT_MODELS = ("BatchNormalization", "Conv_float_model", "Conv_BatchNormalization")
 
 #: Random input samples per case (3 unless a rare rounding case needs more to show).
-BATCHES = {"ConvInteger_requantized": 20}
+BATCHES = {"ConvInteger_requantized": 20, "AveragePool_unfused": 40}
 
 #: (case, dtype) -> reason for a strict xfail (largest difference measured, and why).
 XFAIL: dict[tuple[str, str], str] = {
@@ -628,3 +664,52 @@ def test_op_bit_exact_vs_onnxruntime(tmp_path: Path, require_cc: str, case: str,
     # integer comparisons (None when every output is float) and every output, float included
     assert rep.bit_exact is not False, detail
     assert _float_rows_exact(rep) and all(v == 1.0 for v in _float_rows_exact(rep)), detail
+
+
+def _shared_dq_model(variant: str, dt: str) -> onnx.ModelProto:
+    """Conv -> Q -> DQ shared in several ways (see ``ort_plan``'s rules 2, 3 and 5)."""
+    g = G(DTYPES[dt])
+    a = g.qdq("x", "xd", 0.05, 0)
+
+    def conv(x: str, name: str) -> str:
+        return g.node("Conv", [x, g.weights(name + "_w", (4, 4, 3, 3))], name, pads=[1] * 4)
+
+    q1 = g.q(conv(a, "c1"), "c1q", 0.1, 0)
+    d1 = g.dq(q1, "c1d", 0.1, 0)
+    if variant == "fanout":
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), g.qdq(conv(d1, "c3"), "y3", 0.2, 0)]
+    elif variant == "twin_dq":
+        d1b = g.dq(q1, "c1db", 0.1, 0)
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), g.qdq(conv(d1b, "c3"), "y3", 0.2, 0)]
+    elif variant == "dq_output":
+        outs = [g.qdq(conv(d1, "c2"), "y", 0.2, 0), d1]
+    else:  # residual
+        d2 = g.qdq(conv(d1, "c2"), "c2d", 0.2, 0)
+        outs = [g.qdq(g.node("Add", [d1, d2], "add"), "y", 0.3, 0)]
+    return g.model({"x": [1, 4, 8, 8]}, outs, 13)
+
+
+@pytest.mark.parametrize("dt", sorted(DTYPES))
+@pytest.mark.parametrize("variant", ["fanout", "twin_dq", "dq_output", "residual"])
+def test_fusion_rule_by_activation_type(tmp_path: Path, variant: str, dt: str) -> None:
+    """``ort_float_nodes`` names exactly the Conv/Add nodes ORT's optimized graph keeps in
+    float: int8 groups with shared DQs stay float, native uint8 ones fuse."""
+    m = _shared_dq_model(variant, dt)
+    src, opt = tmp_path / "m.onnx", tmp_path / "opt.onnx"
+    onnx.save(m, src)
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(opt)
+    so.log_severity_level = 3
+    ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
+    kept = {n.name for n in onnx.load(opt).graph.node if n.op_type in ("Conv", "Add")}
+    assert ort_float_nodes(m) == kept
+
+
+@pytest.mark.parametrize("dt", sorted(DTYPES))
+def test_shared_dq_models_bit_exact(tmp_path: Path, require_cc: str, dt: str) -> None:
+    """The residual block with shared DQs: float groups (int8) and fused ones (uint8)."""
+    m = _shared_dq_model("residual", dt)
+    path = tmp_path / "m.onnx"
+    onnx.save(m, path)
+    rep = validate_model(path, batches=3, seed=5, progress=False)
+    assert rep.bit_exact is True, [(r.pair, r.metrics.bit_exact) for r in rep.rows]

@@ -15,6 +15,11 @@
  *   out    = saturate(nearbyintf(avg / s_y + (float)zp_y))    (round half to even)
  *   On activations ORT converted to uint8 (QDQS8ToU8Transformer, offset = 128) the zero point
  *   in that last float addition is zp_y + 128; the result saturates to [0, 255], minus 128.
+ * Unfused window (unfused = 1: ORT leaves DQ -> AveragePool -> Q in float; MLAS's
+ *   MlasPool2DVectorKernel, checked against ORT 1.32's float AveragePool):
+ *   col(x) = f(ys,x) + f(ys+1,x) + ... (the rows of the window, in order, from the first value)
+ *   sum    = col(xs) + col(xs+1) + ... (in order); avg = sum / (float)count
+ *   out    = saturate(round_half_to_even(avg / s_y) + zp_y)    (QuantizeLinear)
  * Both clamp to [act_min, act_max]. Overflow: |in - zp_x| <= 255, so windows up to 2^23 taps.
  */
 #include "mcu_avgpool2d_ort_s8.h"
@@ -53,6 +58,23 @@ void mcu_avgpool2d_ort_s8(const mcu_avgpool_ort_params *p, const mcu_dims *in_di
                 for (c = 0; c < ch; ++c) {
                     float sum = 0.0f;
                     float v;
+                    if (p->unfused) {
+                        /* MLAS vector kernel: column sums over the rows, then across columns */
+                        for (x = xs; x < xe; ++x) {
+                            float col = p->input_scale
+                                        * (float)(in_b[((size_t)ys * in_w + x) * ch + c]
+                                                  - p->input_zp);
+                            for (y = ys + 1; y < ye; ++y) {
+                                const int32_t q = in_b[((size_t)y * in_w + x) * ch + c];
+                                col = col + p->input_scale * (float)(q - p->input_zp);
+                            }
+                            sum = x == xs ? col : sum + col;
+                        }
+                        v = sum / count;
+                        *out++ = (int8_t)mcu_ort_saturate(v / p->output_scale, p->output_zp,
+                                                          p->act_min, p->act_max);
+                        continue;
+                    }
                     for (y = ys; y < ye; ++y) {
                         for (x = xs; x < xe; ++x) {
                             const int32_t q = in_b[((size_t)y * in_w + x) * ch + c];

@@ -416,6 +416,7 @@ def _lower_avg_pool(node: Node) -> list[Call] | None:
         "mcu_avgpool_ort_params",
         [
             ("global", int(is_global)),
+            ("unfused", int(node.numerics == ORT_FLOAT_NUMERICS)),
             ("input_zp", zp_of(node, x)),
             ("output_zp", zp_of(node, y)),
             ("offset", 128 if node.numerics == ORT_U8_NUMERICS else 0),
@@ -431,6 +432,8 @@ def _lower_avg_pool(node: Node) -> list[Call] | None:
     window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
     args: list[Value] = [params, dims4(x), TensorRef(x), window, dims4(y), TensorRef(y, out=True)]
     rule = "QLinearGlobalAveragePool" if is_global else "QLinearAveragePool (float)"
+    if node.numerics == ORT_FLOAT_NUMERICS and not is_global:
+        rule = "DequantizeLinear, MLAS float AveragePool, QuantizeLinear"
     return [Call("mcu_avgpool2d_ort_s8", ("mcu_avgpool2d_ort_s8", _REQ), args, comment=rule)]
 
 
@@ -1144,6 +1147,11 @@ def ort_plan(model: object) -> dict[str, str]:
        gives different float roundings where the zero point enters float arithmetic
        (QLinearAdd's constant term, QLinearAveragePool's ``+ zp_y``).
 
+    5. groups whose activations are uint8 in the model itself (uint8 zero points on their
+       activation DequantizeLinear inputs and output QuantizeLinear) fuse whatever else reads
+       their DQs or Q -> DQ pairs (measured on ORT 1.32: shared, twin and graph-output DQs,
+       residual Adds, fan-outs; ORT gives each target its own DQ); rules 2 and 3 hold for int8.
+
     ``model`` is an ``onnx.ModelProto``.
     """
     import onnx
@@ -1225,6 +1233,20 @@ def ort_plan(model: object) -> dict[str, str]:
             and int(zq.reshape(-1)[0]) == int(zd.reshape(-1)[0])
         )
 
+    def zp_type(node: onnx.NodeProto) -> object:
+        z = consts.get(node.input[2]) if len(node.input) > 2 else None
+        return None if z is None else z.dtype
+
+    def native_u8(n: onnx.NodeProto) -> bool:
+        """Rule 5: every activation DQ feeding ``n`` and every Q after it are uint8 in the
+        model itself (not converted by ORT)."""
+        acts = [producer[i] for i in n.input if i and is_dq(i)]
+        acts = [d for d in acts if d.input[0] not in consts]
+        outs = [q for o in n.output for q in consumers.get(o, []) if q.op_type == "QuantizeLinear"]
+        if not acts or len(outs) != len(n.output):
+            return False
+        return all(zp_type(d) == np.uint8 for d in acts + outs)
+
     plan: dict[str, str] = {}
     for n in g.node:
         if n.op_type not in _ORT_FUSABLE or n.domain not in ("", "ai.onnx"):
@@ -1232,6 +1254,8 @@ def ort_plan(model: object) -> dict[str, str]:
         dq_in = [i for i in n.input if i and is_dq(i)]
         if not dq_in:
             continue  # not a QDQ group (float op)
+        if native_u8(n):
+            continue  # fused whatever else reads its DQs (rule 5)
         ok = all(uses.get(c(i), 0) == 1 for i in dq_in)
         for i in dq_in:  # a Q -> DQ pair feeding the target must be exclusive as well
             src = producer[i].input[0]
