@@ -10,8 +10,8 @@ outputs of a final DequantizeLinear, must be identical; float outputs of float o
 
 ``XFAIL`` lists the cases that are not exact, each with the largest difference measured and
 the reason; they are strict, so a case that becomes exact fails until it leaves the table.
-``ORT_REFUSES`` lists combinations ONNX Runtime itself cannot run (checked: the test fails if
-ORT runs them).
+ONNX Runtime runs every case in both activation types (the model is built through an ORT
+session, which would raise otherwise).
 """
 
 from __future__ import annotations
@@ -624,10 +624,6 @@ XFAIL: dict[tuple[str, str], str] = {
     "summation order is not reproduced (see Conv_float_model)",
 }
 
-#: (case, dtype) ONNX Runtime cannot run (no kernel for that type): skipped, and checked.
-ORT_REFUSES: dict[tuple[str, str], str] = {}
-
-
 def _params() -> list[object]:
     out: list[object] = []
     for case, (form, _) in CASES.items():
@@ -649,14 +645,8 @@ def _float_rows_exact(rep: ValidationReport) -> list[float | None]:
 def test_op_bit_exact_vs_onnxruntime(tmp_path: Path, require_cc: str, case: str, dt: str) -> None:
     g = G(DTYPES[dt])
     _, build = CASES[case]
-    try:
-        inputs, outputs, opset = build(g)
-        m = g.model(inputs, outputs, opset)
-    except Exception as e:  # ORT refusing a type combination
-        if (case, dt) in ORT_REFUSES and "NOT_IMPLEMENTED" in str(e):
-            pytest.skip(ORT_REFUSES[case, dt])
-        raise
-    assert (case, dt) not in ORT_REFUSES, "ONNX Runtime runs this case now"
+    inputs, outputs, opset = build(g)
+    m = g.model(inputs, outputs, opset)
     path = tmp_path / f"{case}_{dt}.onnx"
     onnx.save(m, path)
     rep = validate_model(path, batches=BATCHES.get(case, 3), seed=5, progress=False)
