@@ -624,6 +624,7 @@ XFAIL: dict[tuple[str, str], str] = {
     "summation order is not reproduced (see Conv_float_model)",
 }
 
+
 def _params() -> list[object]:
     out: list[object] = []
     for case, (form, _) in CASES.items():
