@@ -438,6 +438,16 @@ def _layer_norm(g: G) -> Built:
     return {"x": [1, 4, 6]}, [g.out(y, 0.02, 0)], 17
 
 
+def _float_unary(op: str, **attrs: object) -> Callable[[G], Built]:
+    """A float model of one element-wise op (scaled input: both clip regions are reached)."""
+
+    def build(g: G) -> Built:
+        x = g.node("Mul", ["x", g.const("k", np.float32(4.0))], "scaled")
+        return {"x": X4}, [g.node(op, [x], "op", **attrs)], 14
+
+    return build
+
+
 def _bn_params(g: G, c: int) -> list[str]:
     vals = {
         "bn_g": g.rng.uniform(0.5, 1.5, c),
@@ -595,6 +605,8 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Erf": ("float", _erf),
     "LayerNormalization": ("float", _layer_norm),
     "BatchNormalization": ("float", _batch_norm),
+    "HardSigmoid_float_model": ("float", _float_unary("HardSigmoid", alpha=0.17, beta=0.45)),
+    "HardSwish_float_model": ("float", _float_unary("HardSwish")),
     "Conv_float_model": ("float", _float_conv(False)),
     "Conv_BatchNormalization": ("float", _float_conv(True)),
 }
@@ -602,7 +614,13 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
 DTYPES = {"s8": np.int8, "u8": np.uint8}
 
 #: Float models (run once, not per activation type).
-FLOAT_MODELS = ("BatchNormalization", "Conv_float_model", "Conv_BatchNormalization")
+FLOAT_MODELS = (
+    "BatchNormalization",
+    "HardSigmoid_float_model",
+    "HardSwish_float_model",
+    "Conv_float_model",
+    "Conv_BatchNormalization",
+)
 
 #: Random input samples per case (3 unless a rare rounding case needs more to show).
 BATCHES = {"ConvInteger_requantized": 20, "AveragePool_unfused": 40}

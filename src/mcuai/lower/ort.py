@@ -20,6 +20,7 @@ avg_pool2d            global window: ``sat(rne((float)(sum x - zp_x*N) * f32(s_x
                       ``nearbyintf(avg / s_y + zp_y)``
 add, sub, mul         QLinearAdd (MLAS AVX2, two FMAs), QLinearMul (multiply then add);
                       unfused and Sub: DequantizeLinear, float op, QuantizeLinear
+hard_sigmoid (float)  ``min(max(x * alpha + beta, 0), 1)`` (HardSwish: ``x *`` that, 1/6, 0.5)
 logistic, tanh,       256-entry tables of MLAS's float functions (:func:`ort_lut`); float
 leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
 softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
@@ -884,6 +885,26 @@ def _lower_lut(node: Node) -> list[Call] | None:
         kernel = f"mcu_{node.op}_ort_f32"  # ORT's float Sigmoid / Tanh (MLAS)
         args: list[Value] = [y.size, TensorRef(x), TensorRef(y, out=True)]
         return [Call(kernel, (kernel,), args, comment=f"ORT float {node.op} (MLAS)")]
+    if (
+        x.dtype is DType.FLOAT32
+        and y.dtype is DType.FLOAT32
+        and node.op
+        in (
+            "hard_sigmoid",
+            "hard_swish",
+        )
+    ):
+        swish_f = node.op == "hard_swish"
+        kernel = "mcu_hard_sigmoid_ort_f32"  # ORT's float HardSigmoid / HardSwish
+        args = [
+            y.size,
+            float(f32(1 / 6) if swish_f else f32(node.attrs.alpha)),
+            float(f32(0.5) if swish_f else f32(node.attrs.beta)),
+            int(swish_f),
+            TensorRef(x),
+            TensorRef(y, out=True),
+        ]
+        return [Call(kernel, (kernel,), args, comment=f"ORT float {node.op}")]
     if not _int8_io(node, x, y):
         return None
     fn: Callable[[np.float32], np.float32]
