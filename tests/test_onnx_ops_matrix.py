@@ -161,7 +161,7 @@ def _conv_transpose_deep(g: G) -> Built:
     return {"x": [1, 300, 3, 3]}, [g.out(y, 0.05, 3)], 13
 
 
-def _unfused(op: str) -> Callable[[G], Built]:
+def _unfused(op: str, channels: int = 6) -> Callable[[G], Built]:
     """The input DequantizeLinear is also a graph output, so ORT does not fuse the group: it
     runs DQ, the float op and Q, which the kernels must reproduce."""
 
@@ -183,7 +183,7 @@ def _unfused(op: str) -> Callable[[G], Built]:
             w = g.weights("w", (10, 40))
             y = g.node("Gemm", [x, w, g.bias("b", 10, 0.031, "w_ws")], "op", transB=1)
         else:  # AveragePool: large enough, and a fine output scale, to show summation order
-            shape = [1, 6, 17, 17]
+            shape = [1, channels, 17, 17]  # 16 channels: ORT pools in NCHWc form
             y = g.node("AveragePool", [x], "op", kernel_shape=[3, 3], pads=[1] * 4)
             return {"x": shape}, [g.out(y, 0.004, 3), x], 13
         return {"x": shape}, [g.out(y, 0.05, 3), x], 13
@@ -488,6 +488,7 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Gemm_unfused": ("qdq", _unfused("gemm")),
     "Gemm_one_row_unfused": ("qdq", _unfused("gemm_one_row")),
     "AveragePool_unfused": ("qdq", _unfused("avgpool")),
+    "AveragePool_unfused_nchwc": ("qdq", _unfused("avgpool", 16)),
     "MatMul": ("qdq", _matmul),
     "Add": ("qdq", _binary("Add")),
     "Sub": ("qdq", _binary("Sub")),
@@ -623,7 +624,11 @@ FLOAT_MODELS = (
 )
 
 #: Random input samples per case (3 unless a rare rounding case needs more to show).
-BATCHES = {"ConvInteger_requantized": 20, "AveragePool_unfused": 40}
+BATCHES = {
+    "ConvInteger_requantized": 20,
+    "AveragePool_unfused": 40,
+    "AveragePool_unfused_nchwc": 40,
+}
 
 #: (case, dtype) -> reason for a strict xfail (largest difference measured, and why).
 XFAIL: dict[tuple[str, str], str] = {

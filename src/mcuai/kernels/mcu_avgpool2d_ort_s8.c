@@ -20,6 +20,10 @@
  *   col(x) = f(ys,x) + f(ys+1,x) + ... (the rows of the window, in order, from the first value)
  *   sum    = col(xs) + col(xs+1) + ... (in order); avg = sum / (float)count
  *   out    = saturate(round_half_to_even(avg / s_y) + zp_y)    (QuantizeLinear)
+ * Unfused, channels a multiple of 16 (unfused = 2): ORT's NchwcTransformer turns the float
+ *   AveragePool into its NCHWc form (block of 16 channels with AVX-512, 8 with AVX2; 16 is a
+ *   multiple of both), whose kernel sums the window row-major from 0.0f:
+ *   sum = ((0 + f(ys,xs)) + f(ys,xs+1)) + ... ; avg = sum / (float)count; QuantizeLinear.
  * Both clamp to [act_min, act_max]. Overflow: |in - zp_x| <= 255, so windows up to 2^23 taps.
  */
 #include "mcu_avgpool2d_ort_s8.h"
@@ -58,6 +62,19 @@ void mcu_avgpool2d_ort_s8(const mcu_avgpool_ort_params *p, const mcu_dims *in_di
                 for (c = 0; c < ch; ++c) {
                     float sum = 0.0f;
                     float v;
+                    if (p->unfused == 2) {
+                        /* NCHWc pooling: the window in row-major order from 0.0f */
+                        for (y = ys; y < ye; ++y) {
+                            for (x = xs; x < xe; ++x) {
+                                const int32_t q = in_b[((size_t)y * in_w + x) * ch + c];
+                                sum = sum + p->input_scale * (float)(q - p->input_zp);
+                            }
+                        }
+                        v = sum / count;
+                        *out++ = (int8_t)mcu_ort_saturate(v / p->output_scale, p->output_zp,
+                                                          p->act_min, p->act_max);
+                        continue;
+                    }
                     if (p->unfused) {
                         /* MLAS vector kernel: column sums over the rows, then across columns */
                         for (x = xs; x < xe; ++x) {

@@ -5,7 +5,8 @@
 /* QLinearAveragePool / QLinearGlobalAveragePool parameters (ONNX Runtime rule). */
 typedef struct {
     int32_t global;     /* 1: window = whole image, no padding (ORT's integer global path) */
-    int32_t unfused;    /* window path: 1 = DQ -> float AveragePool (MLAS) -> Q, 0 = QLinear */
+    int32_t unfused;    /* window path: DQ -> float AveragePool -> Q: 1 MLAS vector kernel,
+                           2 NCHWc kernel (channels % 16 == 0); 0 = QLinearAveragePool */
     int32_t input_zp;   /* zp_x */
     int32_t output_zp;  /* zp_y */
     int32_t offset;     /* window path: 128 when ORT runs the pool on uint8 (zp_y + 128), else 0 */

@@ -404,6 +404,17 @@ def _lower_fc(node: Node) -> list[Call] | None:
     return [Call("mcu_fc_ort_s8", ("mcu_fc_ort_s8", _REQ), args, comment="ORT QGemm rule")]
 
 
+def _unfused_pool_mode(node: Node) -> int:
+    """``mcu_avgpool2d_ort_s8``'s ``unfused``: 0 fused (QLinearAveragePool); for a float
+    AveragePool between DQ and Q, 2 when ORT's NchwcTransformer rewrites it (channels a
+    multiple of 16: its NCHWc block on AVX-512 hosts, and a multiple of AVX2's 8), else 1
+    (MLAS's vector pooling kernel). Channel counts that are multiples of 8 but not of 16 follow
+    AVX-512 hosts (the vector kernel); an AVX2-only host pools them in NCHWc."""
+    if node.numerics != ORT_FLOAT_NUMERICS:
+        return 0
+    return 2 if node.input(0).shape[-1] % 16 == 0 else 1
+
+
 def _lower_avg_pool(node: Node) -> list[Call] | None:
     x, y = node.input(0), node.output
     if not _int8_io(node, x, y):
@@ -417,7 +428,7 @@ def _lower_avg_pool(node: Node) -> list[Call] | None:
         "mcu_avgpool_ort_params",
         [
             ("global", int(is_global)),
-            ("unfused", int(node.numerics == ORT_FLOAT_NUMERICS)),
+            ("unfused", _unfused_pool_mode(node)),
             ("input_zp", zp_of(node, x)),
             ("output_zp", zp_of(node, y)),
             ("offset", 128 if node.numerics == ORT_U8_NUMERICS else 0),
