@@ -19,10 +19,10 @@
  *   is gathered by mcu_mm_col_push (SXTAB16 adds the offset to 4 values at a time) and the
  *   products run in mcu_dsp_mm's assembly loops, 4 filter rows per pass (mcu_mm_kern41, then
  *   mcu_mm_kern21 for the last 1-3 rows), two products per SMLAD; the K % 4 tail and the
- *   requantization in C (4 channels at a time through mcu_dsp_dw.h's mcu_dsp_rq_pack4 and
- *   byte-wise max / min for the activation range when the 4 shifts are right shifts, else
- *   mcu_mm_rq / mcu_mm_requantize per channel). SMLAD adds modulo 2^32
- *   like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
+ *   requantization: 4 channels at a time by mcu_mm_out4 (mcu_dsp_mm.h: the two-SMLAL
+ *   rounding with its constants made in registers, SSAT, byte-wise SSUB8/SEL clamp) when the
+ *   4 shifts are right shifts, else mcu_mm_rq / mcu_mm_requantize per channel. SMLAD adds
+ *   modulo 2^32 like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
  *   whenever the reference does not overflow. The gather of pixel q completes before any
  *   byte of q is written, so the contract below holds unchanged.
  *   1x1 windows (one group) on DSP cores: col must hold MCU_MM_COLS_BYTES(Cin, 2) bytes (the
@@ -50,7 +50,6 @@
 #include <string.h>
 
 #include "mcu_conv2d_inplace_s8.h"
-#include "mcu_dsp_dw.h"
 #include "mcu_dsp_mm.h"
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_PORTABLE)
@@ -64,14 +63,15 @@
     ((t) < 4 * (quads) ? ((t) & ~3) + (((t) & 1) << 1) + (((t) >> 1) & 1) : (t))
 
 #if defined(MCU_DSP_MM)
-/* The window of one output pixel into col (word aligned), in the layout above: the full
-   groups through mcu_dsp_mm's column builder (a 1-column buffer of mcu_dsp_mm.h has the same
-   words; SXTAB16 adds the offset 4 values at a time when the pushed run allows it), window
-   rows pushed whole when they are contiguous in NHWC, then the K % 4 tail as int16. Only the
-   window's input pixels are read. */
-/* Column c of an ncols-column buffer (mcu_dsp_mm.h) for the window at (y0, x0) of image
-   in_b; the K % 4 tail as int16 after the groups (int16_tail, the 1-column layout above) or
-   as mcu_mm_col_end's int32 words. */
+/* Windows of at most this many values with Cin % 4 != 0 are gathered on the stack first. */
+#define MCU_CONV_INPLACE_PATCH 128
+
+/* The window at (y0, x0) of image in_b into column cn of an ncols-column buffer of
+   mcu_dsp_mm.h (word aligned; a 1-column buffer has the words of the layout above): the full
+   groups through mcu_dsp_mm's column builder (SXTAB16 adds the offset 4 values at a time when
+   the pushed run allows it), window rows pushed whole when they are contiguous in NHWC; the
+   K % 4 tail as int16 after the groups (int16_tail, the layout above) or as mcu_mm_col_end's
+   int32 words. Only the window's input pixels are read. */
 static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
                                       const mcu_conv_params *p, const mcu_dims *in_dims,
                                       const int8_t *in_b, const mcu_dims *f_dims, int32_t y0,
@@ -83,6 +83,43 @@ static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
     mcu_mm_col c;
     int32_t ky, kx, j;
     mcu_mm_col_init(&c, cols, ncols, cn);
+    if ((in_c & 3) != 0 && k_h * k_w * in_c <= MCU_CONV_INPLACE_PATCH) {
+        /* small Cin (e.g. a first layer): the window's bytes on the stack (the zero point for
+           padding taps: x + input_offset = 0 as in the reference; whole window rows copied
+           a word at a time when they lie inside the image), then pushed 4 at a time */
+        int8_t patch[MCU_CONV_INPLACE_PATCH];
+        const int32_t k = k_h * k_w * in_c, row = k_w * in_c;
+        const int8_t zp = (int8_t)-p->input_offset;
+        int8_t *d = patch;
+        int32_t i;
+        for (ky = 0; ky < k_h; ++ky, d += row) {
+            const int32_t y = y0 + ky * p->dilation.h;
+            if (y < 0 || y >= in_h) {
+                memset(d, zp, (size_t)row);
+            } else if (p->dilation.w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
+                const int8_t *src = in_b + ((size_t)y * in_w + x0) * in_c;
+                for (i = 0; i + 4 <= row; i += 4) {
+                    uint32_t v = mcu_mm_ld4(src + i);
+                    __asm__("" : "+r"(v)); /* no memcpy call for 4 bytes */
+                    memcpy(d + i, &v, 4);
+                }
+                for (; i < row; ++i) {
+                    d[i] = src[i];
+                }
+            } else {
+                for (kx = 0; kx < k_w; ++kx) {
+                    const int32_t x = x0 + kx * p->dilation.w;
+                    const int inside = x >= 0 && x < in_w;
+                    const int8_t *src = in_b + ((size_t)y * in_w + (inside ? x : 0)) * in_c;
+                    for (i = 0; i < in_c; ++i) {
+                        d[kx * in_c + i] = inside ? src[i] : zp;
+                    }
+                }
+            }
+        }
+        mcu_mm_col_push(&c, patch, k & ~3, p->input_offset);
+        mcu_mm_col_push(&c, patch + (k & ~3), k & 3, p->input_offset);
+    } else {
     for (ky = 0; ky < k_h; ++ky) {
         const int32_t y = y0 + ky * p->dilation.h;
         if (y < 0 || y >= in_h) {
@@ -103,6 +140,7 @@ static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
                                 p->input_offset);
             }
         }
+    }
     }
     if (!int16_tail) {
         mcu_mm_col_end(&c, cols, ncols, cn, k_h * k_w * in_c);
@@ -128,16 +166,9 @@ MCU_INLINE void mcu_conv_inplace_out(int32_t acc[4], int32_t n, int32_t o,
 {
     int32_t i;
     if (n == 4) {
-        mcu_dsp_rq rq[4];
-        if (mcu_dsp_rq_init(&rq[0], q->multiplier[o], q->shift[o])
-            && mcu_dsp_rq_init(&rq[1], q->multiplier[o + 1], q->shift[o + 1])
-            && mcu_dsp_rq_init(&rq[2], q->multiplier[o + 2], q->shift[o + 2])
-            && mcu_dsp_rq_init(&rq[3], q->multiplier[o + 3], q->shift[o + 3])) {
-            /* requantized and saturated to int8 in one asm block (mcu_dsp_dw.h), then the
-               activation range by byte-wise max / min: the same clamp within [-128, 127] */
-            uint32_t v = mcu_dsp_rq_pack4(acc[0], acc[1], acc[2], acc[3], rq, p->output_offset);
-            v = mcu_dsp_max4(v, 0x01010101u * ((uint32_t)p->act_min & 0xffu));
-            v = mcu_dsp_min4(v, 0x01010101u * ((uint32_t)p->act_max & 0xffu));
+        uint32_t v;
+        if (mcu_mm_out4(acc, q->multiplier + o, q->shift + o, p->output_offset, p->act_min,
+                        p->act_max, &v)) {
             memcpy(out_px + o, &v, 4);
             return;
         }

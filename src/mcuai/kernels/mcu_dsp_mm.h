@@ -215,6 +215,65 @@ MCU_INLINE int32_t mcu_mm_rq_apply(int32_t x, const mcu_mm_rq *r)
     return vhi >> r->sh;
 }
 
+/* clamp(mcu_mm_requantize(x, multiplier, shift) + offset, -128, 127) for shift <= -1: the
+ * constants of mcu_mm_rq_init computed in registers (no stores), then mcu_mm_rq_apply and
+ * SSAT #8, in one asm block (16 instructions). */
+MCU_INLINE int32_t mcu_mm_rq_sat8(int32_t x, int32_t multiplier, int32_t shift, int32_t offset)
+{
+    int32_t r, lo, hi, m = multiplier;
+    __asm__("rsb %[r], %[sh], #0\n\t"             /* right = -shift */
+            "mov %[lo], #1\n\t"
+            "lsl %[lo], %[lo], %[r]\n\t"           /* 2^right */
+            "lsr %[hi], %[lo], #2\n\t"             /* hi = 2^(right-2) */
+            "lsl %[lo], %[lo], #30\n\t"
+            "add %[lo], %[lo], #0x40000000\n\t"    /* lo = 2^30 + 2^(30+right) mod 2^32 */
+            "smlal %[lo], %[hi], %[x], %[m]\n\t"
+            "lsr %[m], %[x], #31\n\t"              /* s = [x < 0] */
+            "mov %[x], #0x80000000\n\t"
+            "smlal %[lo], %[hi], %[m], %[x]\n\t"   /* + s * (-2^31) */
+            "sub %[r], %[r], #1\n\t"
+            "asr %[hi], %[hi], %[r]\n\t"
+            "add %[hi], %[hi], %[off]\n\t"
+            "ssat %[x], #8, %[hi]\n\t"
+            : [x] "+&r"(x), [m] "+&r"(m), [r] "=&r"(r), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [sh] "r"(shift), [off] "r"(offset));
+    return x;
+}
+
+/* Four outputs o..o+3 (acc[0..3]) as int8 bytes in one word (channel o lowest), clamped to
+ * [lo, hi] (-128 <= lo <= hi <= 127) by byte-wise SSUB8/SEL max and min; 0 (nothing
+ * computed) unless the four shifts are <= -1. */
+MCU_INLINE int32_t mcu_mm_out4(const int32_t acc[4], const int32_t *multiplier,
+                               const int32_t *shift, int32_t offset, int32_t lo, int32_t hi,
+                               uint32_t *word)
+{
+    uint32_t a0, a1, a2, a3, d, lo4, hi4;
+    if ((shift[0] & shift[1] & shift[2] & shift[3]) >= 0) {
+        return 0;
+    }
+    a0 = (uint32_t)mcu_mm_rq_sat8(acc[0], multiplier[0], shift[0], offset);
+    a1 = (uint32_t)mcu_mm_rq_sat8(acc[1], multiplier[1], shift[1], offset);
+    a2 = (uint32_t)mcu_mm_rq_sat8(acc[2], multiplier[2], shift[2], offset);
+    a3 = (uint32_t)mcu_mm_rq_sat8(acc[3], multiplier[3], shift[3], offset);
+    lo4 = 0x01010101u * ((uint32_t)lo & 0xffu);
+    hi4 = 0x01010101u * ((uint32_t)hi & 0xffu);
+    __asm__("pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+            "uxtb16 %[a0], %[a0]\n\t"
+            "uxtb16 %[a1], %[a1]\n\t"
+            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+            "ssub8 %[d], %[a0], %[lo4]\n\t"
+            "sel %[a0], %[a0], %[lo4]\n\t"
+            "ssub8 %[d], %[a0], %[hi4]\n\t"
+            "sel %[a0], %[hi4], %[a0]\n\t"
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [d] "=&r"(d)
+            : [a2] "r"(a2), [a3] "r"(a3), [lo4] "r"(lo4), [hi4] "r"(hi4)
+            : "cc");
+    (void)d;
+    *word = a0;
+    return 1;
+}
+
 /* Column builder: values are pushed in k order; every 4 values become 2 words. */
 typedef struct {
     int32_t *word;  /* next group's first word of this column */

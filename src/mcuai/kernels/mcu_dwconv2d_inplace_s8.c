@@ -16,8 +16,8 @@
  *   SXTAB16 widens input channels (0, 2) and (1, 3) with input_offset added to each 16-bit
  *   half (|x + offset| <= 255 fits), SXTB16 the weights, and SMLABB / SMLATT add each
  *   channel's exact product to its own int32 accumulator (modulo 2^32 like the C sum);
- *   whole 3-wide window rows unrolled. Requantization by mcu_dsp_out (mcu_dsp_dw.h, bit-exact
- *   with mcu_requantize). Same reads and writes per pixel as the loop, so the contract holds.
+ *   whole 3-wide window rows unrolled. Requantization (bit-exact with mcu_requantize): 4
+ *   channels by mcu_mm_out4 (mcu_dsp_mm.h; right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the loop, so the contract holds.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
@@ -33,8 +33,11 @@
  *     M(q) = the largest input pixel index read by any output pixel <= q.
  *   Separate buffers are fine too. No restrict qualifiers.
  */
+#include <string.h>
+
 #include "mcu_dwconv2d_inplace_s8.h"
 #include "mcu_dsp_dw.h"
+#include "mcu_dsp_mm.h"
 
 void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in,
@@ -119,6 +122,19 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                         a3 = __smlatt(x13, w13, a3);
                     }
                 }
+                }
+                {
+                    int32_t acc[4];
+                    uint32_t v;
+                    acc[0] = a0;
+                    acc[1] = a1;
+                    acc[2] = a2;
+                    acc[3] = a3;
+                    if (mcu_mm_out4(acc, q->multiplier + ic, q->shift + ic, p->output_offset,
+                                    p->act_min, p->act_max, &v)) {
+                        memcpy(out_px + ic, &v, 4);
+                        continue;
+                    }
                 }
                 out_px[ic] = mcu_dsp_out(a0, q->multiplier[ic], q->shift[ic], p->output_offset,
                                          p->act_min, p->act_max);

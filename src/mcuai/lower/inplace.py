@@ -46,9 +46,9 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
     ]
     if kernel == "mcu_conv2d_inplace_s8":
         args.append(Scratch() if col else Raw("NULL"))
-        files: tuple[str, ...] = (kernel, "mcu_dsp_mm", "mcu_dsp_dw")
+        files: tuple[str, ...] = (kernel, "mcu_dsp_mm")
     else:
-        files = (kernel, "mcu_dsp_dw")
+        files = (kernel, "mcu_dsp_dw", "mcu_dsp_mm")
     return Call(kernel, files, args, scratch_bytes=col)
 
 
