@@ -438,12 +438,12 @@ def _layer_norm(g: G) -> Built:
     return {"x": [1, 4, 6]}, [g.out(y, 0.02, 0)], 17
 
 
-def _float_unary(op: str, **attrs: object) -> Callable[[G], Built]:
+def _float_unary(op: str, opset: int = 14, **attrs: object) -> Callable[[G], Built]:
     """A float model of one element-wise op (scaled input: both clip regions are reached)."""
 
     def build(g: G) -> Built:
         x = g.node("Mul", ["x", g.const("k", np.float32(4.0))], "scaled")
-        return {"x": X4}, [g.node(op, [x], "op", **attrs)], 14
+        return {"x": X4}, [g.node(op, [x], "op", **attrs)], opset
 
     return build
 
@@ -608,6 +608,8 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "BatchNormalization": ("float", _batch_norm),
     "HardSigmoid_float_model": ("float", _float_unary("HardSigmoid", alpha=0.17, beta=0.45)),
     "HardSwish_float_model": ("float", _float_unary("HardSwish")),
+    "Gelu_float_model": ("float", _float_unary("Gelu", 20)),
+    "Gelu_tanh_float_model": ("float", _float_unary("Gelu", 20, approximate="tanh")),
     "Conv_float_model": ("float", _float_conv(False)),
     "Conv_BatchNormalization": ("float", _float_conv(True)),
 }
@@ -619,6 +621,8 @@ FLOAT_MODELS = (
     "BatchNormalization",
     "HardSigmoid_float_model",
     "HardSwish_float_model",
+    "Gelu_float_model",
+    "Gelu_tanh_float_model",
     "Conv_float_model",
     "Conv_BatchNormalization",
 )

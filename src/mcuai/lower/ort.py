@@ -26,6 +26,7 @@ leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
 softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
+gelu (float)          ``(0.5 x) * (MLAS erf(x * f32(1/sqrt 2)) + 1)`` (tanh form: MLAS tanh)
 mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
 transpose_conv        DQ -> ConvTranspose -> Q in float (SGEMM with FMA, Col2im, bias)
 resize_bilinear       DQ -> Resize(linear) -> Q in float (ORT's UpsampleBilinear weights)
@@ -810,6 +811,17 @@ def _lower_resize_bilinear(node: Node) -> list[Call] | None:
     return [Call(kernel, (kernel, _REQ), args, comment=rule)]
 
 
+def _lower_gelu(node: Node) -> list[Call] | None:
+    """ORT's float Gelu (gelu.cc: MLAS erf or tanh between two float passes)."""
+    x, y = node.input(0), node.output
+    if x.dtype is not DType.FLOAT32 or y.dtype is not DType.FLOAT32:
+        return None
+    args: list[Value] = [y.size, int(node.attrs.approximate), TensorRef(x), TensorRef(y, out=True)]
+    kernel = "mcu_gelu_ort_f32"
+    files = (kernel, "mcu_erf_ort_f32", "mcu_tanh_ort_f32")
+    return [Call(kernel, files, args, comment="ORT float Gelu (MLAS erf / tanh)")]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -988,6 +1000,7 @@ def _lower_softmax(node: Node) -> list[Call] | None:
 _LOWER = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
+    "gelu": _lower_gelu,
     "mean": _lower_mean,
     "prelu": _lower_prelu,
     "resize_bilinear": _lower_resize_bilinear,
@@ -1105,6 +1118,7 @@ def _fixed_softmax(node: Node) -> list[Call] | None:
 _LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
+    "gelu": _lower_gelu,
     "avg_pool2d": _fixed_avg_pool,
     "fully_connected": _fixed_fc,
     "quantize": _lower_quantize,
