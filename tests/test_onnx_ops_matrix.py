@@ -448,6 +448,13 @@ def _float_unary(op: str, opset: int = 14, **attrs: object) -> Callable[[G], Bui
     return build
 
 
+def _float_div(g: G) -> Built:
+    """A float model: Div by a per-channel constant and by another input."""
+    c = g.const("c", g.rng.uniform(0.3, 3.0, (4, 1, 1)).astype(np.float32))
+    y = g.node("Div", ["x", c], "op")
+    return {"x": X4, "z": X4}, [y, g.node("Div", ["x", "z"], "op2")], 13
+
+
 def _bn_params(g: G, c: int) -> list[str]:
     vals = {
         "bn_g": g.rng.uniform(0.5, 1.5, c),
@@ -609,6 +616,7 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "HardSigmoid_float_model": ("float", _float_unary("HardSigmoid", alpha=0.17, beta=0.45)),
     "HardSwish_float_model": ("float", _float_unary("HardSwish")),
     "Gelu_float_model": ("float", _float_unary("Gelu", 20)),
+    "Div_float_model": ("float", _float_div),
     "Gelu_tanh_float_model": ("float", _float_unary("Gelu", 20, approximate="tanh")),
     "Conv_float_model": ("float", _float_conv(False)),
     "Conv_BatchNormalization": ("float", _float_conv(True)),
@@ -623,6 +631,7 @@ FLOAT_MODELS = (
     "HardSwish_float_model",
     "Gelu_float_model",
     "Gelu_tanh_float_model",
+    "Div_float_model",
     "Conv_float_model",
     "Conv_BatchNormalization",
 )

@@ -26,6 +26,7 @@ leaky_relu, hard_*    tensors: MLAS's logistic / tanh in C
 softmax               QLinearSoftmax (exp table, float sum); float: MLAS softmax
 concat                per-input requantization tables (:func:`requant_table`)
 erf (float)           MLAS erf
+div (float)           ``a / b`` (IEEE division), broadcast
 gelu (float)          ``(0.5 x) * (MLAS erf(x * f32(1/sqrt 2)) + 1)`` (tanh form: MLAS tanh)
 mean                  DQ -> ReduceMean(H, W) -> Q: Eigen's SSE sum per row, divide, quantize
 transpose_conv        DQ -> ConvTranspose -> Q in float (SGEMM with FMA, Col2im, bias)
@@ -822,6 +823,19 @@ def _lower_gelu(node: Node) -> list[Call] | None:
     return [Call(kernel, files, args, comment="ORT float Gelu (MLAS erf / tanh)")]
 
 
+def _lower_div(node: Node) -> list[Call] | None:
+    """ORT's float Div (IEEE division per element, broadcast): ``mcu_div_ort_f32``."""
+    from mcuai.lower.elementwise import bcast_struct
+
+    a, b, y = node.input(0), node.input(1), node.output
+    if not all(t.dtype is DType.FLOAT32 for t in (a, b, y)):
+        return None
+    args: list[Value] = [bcast_struct(node, a, b, y), TensorRef(a), TensorRef(b)]
+    args.append(TensorRef(y, out=True))
+    kernel = "mcu_div_ort_f32"
+    return [Call(kernel, (kernel, "mcu_binary_bcast"), args, comment="ORT float Div")]
+
+
 def _lower_quantize(node: Node) -> list[Call] | None:
     from mcuai.ops.quantize import affine_args
 
@@ -1001,6 +1015,7 @@ _LOWER = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
     "gelu": _lower_gelu,
+    "div": _lower_div,
     "mean": _lower_mean,
     "prelu": _lower_prelu,
     "resize_bilinear": _lower_resize_bilinear,
@@ -1119,6 +1134,7 @@ _LOWER_FIXED: dict[str, Callable[[Node], list[Call] | None]] = {
     "erf": _lower_erf,
     "layer_norm": _lower_layer_norm,
     "gelu": _lower_gelu,
+    "div": _lower_div,
     "avg_pool2d": _fixed_avg_pool,
     "fully_connected": _fixed_fc,
     "quantize": _lower_quantize,
