@@ -166,6 +166,10 @@ FC_CASES = [
     Case((1, 640), 9, per_channel=True, in_q=(0.02, -128), out_q=(0.7, 2), extreme_weights=True),
     Case((4, 5), 1, per_channel=False, w_zp=5, bias=False, act=ACT.RELU_N1_TO_1),
     Case((1, 130), 7, per_channel=False, in_q=(0.02, 127), out_q=(0.6, 0), extreme_weights=True),
+    # the input words split in registers, 4 groups of 4 per loop: 11 groups (1 + 2 + 2 * 4),
+    # 6 groups + a tail of 3; 6 rows: a pass of 4 and a pair
+    Case((2, 44), 6, per_channel=False, w_zp=3, act=ACT.RELU),
+    Case((1, 27), 6, per_channel=True, extreme_weights=True),
 ]
 
 

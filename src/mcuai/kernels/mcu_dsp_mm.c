@@ -246,7 +246,8 @@ MCU_MM_KERN(mcu_mm_kern21, 8, "r4, r5", MCU_MM_K21_GROUP);
 /* The x variants read 4 raw int8 inputs per group instead of 2 column words: SXTB16 and
  * SXTB16 ROR #8 split the input word into the (0, 2) / (1, 3) pairs exactly as they split the
  * weight words, so the products are those of a column built from x (2 more instructions per
- * group, no buffer). r3 = x (any alignment). */
+ * group, no buffer; kern41x runs 4 groups per loop iteration to win some of them back).
+ * r3 = x (any alignment). */
 #define MCU_MM_X_GROUP_LOAD                                                                   \
     "    ldr     r9, [r3], #4\n"                                                             \
     "    sxtb16  r8, r9\n"                                                                   \
@@ -285,10 +286,13 @@ __asm__("    .pushsection .text.mcu_mm_kern41x,\"ax\",%progbits\n"
         "    tst     lr, #1\n"
         "    beq     1f\n"
         MCU_MM_K41X_GROUP
-        "1:  lsrs    lr, lr, #1\n"
+        "1:  tst     lr, #2\n"
+        "    beq     4f\n"
+        MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP
+        "4:  lsrs    lr, lr, #2\n"
         "    beq     3f\n"
         "2:\n"
-        MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP
+        MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP MCU_MM_K41X_GROUP
         "    subs    lr, lr, #1\n"
         "    bne     2b\n"
         "3:  pop     {r0}\n"

@@ -110,10 +110,15 @@ void mcu_fc_s8(const mcu_fc_params *p, const mcu_fc_quant *q,
                         }
                     }
                 }
+                if (!pc) { /* per-tensor scale: the same constants for the 4 rows */
+                    y[o] = (int8_t)mcu_fc_rq_out(a4[0], &rq, off, lo, hi);
+                    y[o + 1] = (int8_t)mcu_fc_rq_out(a4[1], &rq, off, lo, hi);
+                    y[o + 2] = (int8_t)mcu_fc_rq_out(a4[2], &rq, off, lo, hi);
+                    y[o + 3] = (int8_t)mcu_fc_rq_out(a4[3], &rq, off, lo, hi);
+                    continue;
+                }
                 for (r = 0; r < 4; ++r) {
-                    if (pc) {
-                        mcu_fc_rq_init(&rq, q->scale_bits[o + r]);
-                    }
+                    mcu_fc_rq_init(&rq, q->scale_bits[o + r]);
                     y[o + r] = (int8_t)mcu_fc_rq_out(a4[r], &rq, off, lo, hi);
                 }
             }
