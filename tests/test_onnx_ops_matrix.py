@@ -455,6 +455,20 @@ def _float_div(g: G) -> Built:
     return {"x": X4, "z": X4}, [y, g.node("Div", ["x", "z"], "op2")], 13
 
 
+def _float_pool_resize(op: str, channels: int = 4) -> Callable[[G], Built]:
+    """A float model: AveragePool (16 channels: ORT pools in NCHWc form) or Resize linear."""
+
+    def build(g: G) -> Built:
+        if op == "AveragePool":
+            y = g.node(op, ["x"], "op", kernel_shape=[3, 3], pads=[1] * 4, strides=[1, 2])
+        else:
+            sc = g.const("scales", np.array([1, 1, 2, 3], np.float32))
+            y = g.node("Resize", ["x", "", sc], "op", mode="linear")
+        return {"x": [1, channels, 9, 9]}, [y], 13
+
+    return build
+
+
 def _bn_params(g: G, c: int) -> list[str]:
     vals = {
         "bn_g": g.rng.uniform(0.5, 1.5, c),
@@ -617,6 +631,9 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "HardSwish_float_model": ("float", _float_unary("HardSwish")),
     "Gelu_float_model": ("float", _float_unary("Gelu", 20)),
     "Div_float_model": ("float", _float_div),
+    "AveragePool_float_model": ("float", _float_pool_resize("AveragePool")),
+    "AveragePool_nchwc_float_model": ("float", _float_pool_resize("AveragePool", 16)),
+    "Resize_linear_float_model": ("float", _float_pool_resize("Resize")),
     "Gelu_tanh_float_model": ("float", _float_unary("Gelu", 20, approximate="tanh")),
     "Conv_float_model": ("float", _float_conv(False)),
     "Conv_BatchNormalization": ("float", _float_conv(True)),
@@ -632,6 +649,9 @@ FLOAT_MODELS = (
     "Gelu_float_model",
     "Gelu_tanh_float_model",
     "Div_float_model",
+    "AveragePool_float_model",
+    "AveragePool_nchwc_float_model",
+    "Resize_linear_float_model",
     "Conv_float_model",
     "Conv_BatchNormalization",
 )

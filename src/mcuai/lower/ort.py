@@ -406,6 +406,28 @@ def _lower_fc(node: Node) -> list[Call] | None:
     return [Call("mcu_fc_ort_s8", ("mcu_fc_ort_s8", _REQ), args, comment="ORT QGemm rule")]
 
 
+def _lower_avg_pool_float(node: Node) -> list[Call]:
+    """ORT's float AveragePool: MLAS's vector kernel, or its NCHWc form when the channels are
+    a multiple of 16 (``mcu_avgpool2d_ort_f32``)."""
+    from mcuai.lower.float_kernels import _act
+
+    a = node.attrs
+    x, y = node.input(0), node.output
+    params = Struct(
+        "mcu_pool_params_f32",
+        [
+            ("stride", hw(a.stride)),
+            ("padding", hw((a.pads[0], a.pads[2]))),
+            ("window", hw(a.kernel)),
+            ("act", _act(node)),
+        ],
+    )
+    nchwc = int(x.shape[-1] % 16 == 0)
+    args: list[Value] = [params, nchwc, dims4(x), TensorRef(x), dims4(y), TensorRef(y, out=True)]
+    kernel = "mcu_avgpool2d_ort_f32"
+    return [Call(kernel, (kernel, "mcu_clamp_f32"), args, comment="ORT float AveragePool")]
+
+
 def _unfused_pool_mode(node: Node) -> int:
     """``mcu_avgpool2d_ort_s8``'s ``unfused``: 0 fused (QLinearAveragePool); for a float
     AveragePool between DQ and Q, 2 when ORT's NchwcTransformer rewrites it (channels a
@@ -419,6 +441,8 @@ def _unfused_pool_mode(node: Node) -> int:
 
 def _lower_avg_pool(node: Node) -> list[Call] | None:
     x, y = node.input(0), node.output
+    if x.dtype is DType.FLOAT32 and y.dtype is DType.FLOAT32:
+        return _lower_avg_pool_float(node)
     if not _int8_io(node, x, y):
         return None
     a = node.attrs
@@ -783,7 +807,8 @@ def _lower_resize_bilinear(node: Node) -> list[Call] | None:
     """DQ -> Resize(linear) -> Q, which ORT runs in float: ``mcu_resize_bilinear_ort_s8``."""
     x, y = node.input(0), node.output
     a = node.attrs
-    if not _int8_io(node, x, y) or (a.align_corners and a.half_pixel_centers):
+    floats = x.dtype is DType.FLOAT32 and y.dtype is DType.FLOAT32
+    if not (floats or _int8_io(node, x, y)) or (a.align_corners and a.half_pixel_centers):
         return None
     _, h, w, _ = x.shape
     oh, ow = a.size
@@ -800,13 +825,18 @@ def _lower_resize_bilinear(node: Node) -> list[Call] | None:
         "mcu_resize_bilinear_ort_params",
         [(k, named[k]) for k in order]
         + [
-            ("scale_x", float(f32(scale_of(node, x)))),
-            ("scale_y", float(f32(scale_of(node, y)))),
-            ("zp_x", zp_of(node, x)),
-            ("zp_y", zp_of(node, y)),
+            ("scale_x", 1.0 if floats else float(f32(scale_of(node, x)))),
+            ("scale_y", 1.0 if floats else float(f32(scale_of(node, y)))),
+            ("zp_x", 0 if floats else zp_of(node, x)),
+            ("zp_y", 0 if floats else zp_of(node, y)),
         ],
     )
     args: list[Value] = [params, dims4(x), TensorRef(x), dims4(y), TensorRef(y, out=True)]
+    if floats:
+        kf = "mcu_resize_bilinear_ort_f32"
+        return [
+            Call(kf, (kf, "mcu_resize_bilinear_ort_s8", _REQ), args, comment="ORT float Resize")
+        ]
     kernel = "mcu_resize_bilinear_ort_s8"
     rule = "DequantizeLinear, float Resize (linear), QuantizeLinear"
     return [Call(kernel, (kernel, _REQ), args, comment=rule)]
