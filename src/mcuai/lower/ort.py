@@ -716,10 +716,16 @@ def _lower_mean(node: Node) -> list[Call] | None:
     NHWC too: the same mean, ORT's summation order for its other reduction path unverified.)"""
     x, y = node.input(0), node.output
     axes = tuple(node.attrs.axes)
-    if not _int8_io(node, x, y) or len(x.shape) != 4 or axes not in ((1, 2), (2, 3)):
+    floats = x.dtype is DType.FLOAT32 and y.dtype is DType.FLOAT32
+    if not (floats or _int8_io(node, x, y)) or len(x.shape) != 4 or axes not in ((1, 2), (2, 3)):
         return None
     channels_last = axes == (1, 2)  # NHWC; (2, 3): the model's NCHW kept as it is
     n, h, w, c = x.shape if channels_last else (x.shape[0], *x.shape[2:], x.shape[1])
+    if floats:
+        kf = "mcu_mean_ort_f32"
+        fargs: list[Value] = [int(channels_last), n, h * w, c, TensorRef(x)]
+        fargs.append(TensorRef(y, out=True))
+        return [Call(kf, (kf,), fargs, comment="ORT float ReduceMean (Eigen sum)")]
     params = Struct(
         "mcu_mean_ort_params",
         [
