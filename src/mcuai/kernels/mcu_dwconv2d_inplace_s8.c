@@ -16,7 +16,8 @@
  *   SXTAB16 widens input channels (0, 2) and (1, 3) with input_offset added to each 16-bit
  *   half (|x + offset| <= 255 fits), SXTB16 the weights, and SMLABB / SMLATT add each
  *   channel's exact product to its own int32 accumulator (modulo 2^32 like the C sum);
- *   whole 3-wide window rows unrolled. Requantization (bit-exact with mcu_requantize): 4
+ *   3x3 windows (any stride, dilation, clipping at the borders) in a function of their own
+ *   per pixel (mcu_dw_inplace_px3x3: the in-image taps unrolled), other windows in the loop. Requantization (bit-exact with mcu_requantize): 4
  *   channels by mcu_mm_out4 (mcu_dsp_mm.h; right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the loop, so the contract holds.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
@@ -38,6 +39,75 @@
 #include "mcu_dwconv2d_inplace_s8.h"
 #include "mcu_dsp_dw.h"
 #include "mcu_dsp_mm.h"
+
+#if defined(MCU_DSP_DW)
+/* one tap of four channels: input word at X, weight word at W (see below) */
+#define MCU_DW_INPLACE_TAP(X, W)                                                            \
+    do {                                                                                    \
+        const uint32_t x_ = mcu_dsp_ld4(X), w_ = mcu_dsp_ld4(W);                            \
+        const int32_t x02_ = mcu_dsp_sxtab16(off2, x_), x13_ = mcu_dsp_sxtab16_ror8(off2, x_); \
+        const int32_t w02_ = mcu_dsp_sxtb16(w_), w13_ = mcu_dsp_sxtb16_ror8(w_);           \
+        a0 = __smlabb(x02_, w02_, a0);                                                      \
+        a2 = __smlatt(x02_, w02_, a2);                                                      \
+        a1 = __smlabb(x13_, w13_, a1);                                                      \
+        a3 = __smlatt(x13_, w13_, a3);                                                      \
+    } while (0)
+#endif
+#if defined(MCU_DSP_DW)
+/* One output pixel of a 3x3 window, channels [0, n4) (n4 % 4 == 0), over its nky x nkx
+   taps inside the image (nkx in 1..3): x at the first such tap, w at its weights, xs bytes
+   between taps of a row, rs between rows; a function of its own so that the channel loop
+   keeps its values in registers. */
+__attribute__((noinline)) static void mcu_dw_inplace_px3x3(const int8_t *x, const int8_t *w,
+                                                           int8_t *y, int32_t n4, int32_t xs,
+                                                           int32_t rs, const mcu_conv_params *p,
+                                                           const mcu_quant_pc *q,
+                                                           const int32_t *bias, int32_t c,
+                                                           int32_t nky, int32_t nkx)
+{
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
+                                   | ((uint32_t)p->input_offset & 0xffffu));
+    int32_t ic;
+    for (ic = 0; ic < n4; ic += 4) {
+        const int8_t *xr = x + ic;
+        const int8_t *wr = w + ic;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky;
+        int32_t acc[4];
+        uint32_t v;
+        if (bias != NULL) {
+            a0 = bias[ic];
+            a1 = bias[ic + 1];
+            a2 = bias[ic + 2];
+            a3 = bias[ic + 3];
+        }
+        for (ky = 0; ky < nky; ++ky) {
+            MCU_DW_INPLACE_TAP(xr, wr);
+            if (nkx > 1) {
+                MCU_DW_INPLACE_TAP(xr + xs, wr + c);
+                if (nkx > 2) {
+                    MCU_DW_INPLACE_TAP(xr + 2 * xs, wr + 2 * c);
+                }
+            }
+            xr += rs;
+            wr += 3 * c;
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        if (mcu_mm_out4(acc, q->multiplier + ic, q->shift + ic, p->output_offset, p->act_min,
+                        p->act_max, &v)) {
+            memcpy(y + ic, &v, 4);
+        } else {
+            int32_t j;
+            for (j = 0; j < 4; ++j) {
+                y[ic + j] = mcu_dsp_out(acc[j], q->multiplier[ic + j], q->shift[ic + j],
+                                        p->output_offset, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+#endif
 
 void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in,
@@ -70,18 +140,15 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         kx_hi = kx_hi < k_w ? kx_hi : k_w;
         ic = 0;
 #if defined(MCU_DSP_DW)
+        if (mult == 1 && k_h == 3 && k_w == 3 && ky_hi > ky_lo && kx_hi > kx_lo && in_c >= 4) {
+            ic = in_c & ~3;
+            mcu_dw_inplace_px3x3(
+                in_b + ((size_t)(y0 + ky_lo * dh) * in_w + (x0 + kx_lo * dw)) * in_c,
+                filter + ((size_t)ky_lo * 3 + kx_lo) * out_c, out_px, ic, dw * in_c,
+                dh * in_w * in_c, p, q, bias, out_c, ky_hi - ky_lo, kx_hi - kx_lo);
+        }
         if (mult == 1) {
-/* one tap of four channels: input word at X, weight word at W (see below) */
-#define MCU_DW_INPLACE_TAP(X, W)                                                            \
-    do {                                                                                    \
-        const uint32_t x_ = mcu_dsp_ld4(X), w_ = mcu_dsp_ld4(W);                            \
-        const int32_t x02_ = mcu_dsp_sxtab16(off2, x_), x13_ = mcu_dsp_sxtab16_ror8(off2, x_); \
-        const int32_t w02_ = mcu_dsp_sxtb16(w_), w13_ = mcu_dsp_sxtb16_ror8(w_);           \
-        a0 = __smlabb(x02_, w02_, a0);                                                      \
-        a2 = __smlatt(x02_, w02_, a2);                                                      \
-        a1 = __smlabb(x13_, w13_, a1);                                                      \
-        a3 = __smlatt(x13_, w13_, a3);                                                      \
-    } while (0)
+
             /* DSP cores: four channels per 32-bit word; SXTAB16 widens input channels
                (c0, c2) and (c1, c3) with the offset added, SXTB16 the weights, and
                SMLABB / SMLATT accumulate each channel's exact product in its own int32 */
