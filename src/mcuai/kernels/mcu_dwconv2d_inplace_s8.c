@@ -17,8 +17,10 @@
  *   half (|x + offset| <= 255 fits), SXTB16 the weights, and SMLABB / SMLATT add each
  *   channel's exact product to its own int32 accumulator (modulo 2^32 like the C sum);
  *   3x3 windows (any stride, dilation, clipping at the borders) in a function of their own
- *   per pixel (mcu_dw_inplace_px3x3: the in-image taps unrolled), other windows in the loop. Requantization (bit-exact with mcu_requantize): 4
- *   channels by mcu_mm_out4 (mcu_dsp_mm.h; right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the loop, so the contract holds.
+ *   per pixel (mcu_dw_inplace_px3x3: the in-image taps unrolled), other windows in the loop.
+ *   Requantization (bit-exact with mcu_requantize): 4 channels by mcu_mm_out4 (mcu_dsp_mm.h;
+ *   right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the
+ *   loop, so the contract holds.
  *
  * In-place contract (mcuai.memory.overlap relies on it; keep it when optimising this file):
  *   output pixels q = (n*Hout + oy)*Wout + ox are produced one after the other, in increasing
