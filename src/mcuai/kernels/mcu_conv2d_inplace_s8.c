@@ -186,6 +186,68 @@ MCU_INLINE void mcu_conv_inplace_out(int32_t acc[4], int32_t n, int32_t o,
         out_px[o + i] = (int8_t)mcu_clamp(r + p->output_offset, p->act_min, p->act_max);
     }
 }
+/* Every output channel of one pixel from its gathered column (1-column layout, int16 tail):
+   a function of its own so that its loop keeps its values in registers. */
+__attribute__((noinline)) static void mcu_conv_inplace_rows(const int16_t *col, int32_t taps,
+                                                            const int8_t *filter, int32_t out_c,
+                                                            const int32_t *bias,
+                                                            const mcu_conv_params *p,
+                                                            const mcu_quant_pc *q,
+                                                            int8_t *out_px)
+{
+    const int32_t quads = taps >> 2;
+    const int32_t *cw = (const int32_t *)(const void *)col;
+    const int16_t *ct = col + 4 * quads;
+    int32_t o, t;
+    for (o = 0; o + 4 <= out_c; o += 4) {
+        const int8_t *w_o = filter + (size_t)o * taps;
+        int32_t acc[5];
+        if (bias != NULL) {
+            acc[0] = bias[o];
+            acc[1] = bias[o + 1];
+            acc[2] = bias[o + 2];
+            acc[3] = bias[o + 3];
+        } else {
+            acc[0] = acc[1] = acc[2] = acc[3] = 0;
+        }
+        acc[4] = quads;
+        mcu_mm_kern41(acc, w_o, taps, cw);
+        for (t = 4 * quads; t < taps; ++t) {
+            const int32_t v = ct[t - 4 * quads];
+            acc[0] += v * (int32_t)w_o[t];
+            acc[1] += v * (int32_t)w_o[(size_t)taps + t];
+            acc[2] += v * (int32_t)w_o[(size_t)2 * taps + t];
+            acc[3] += v * (int32_t)w_o[(size_t)3 * taps + t];
+        }
+        mcu_conv_inplace_out(acc, 4, o, p, q, out_px);
+    }
+    if (o < out_c) {
+        /* pairs: (o, o+1), then (o+2, o+2) for a last odd channel */
+        const int32_t n = out_c - o;
+        const int8_t *w_o = filter + (size_t)o * taps;
+        int32_t acc[4], a2[3], r;
+        a2[0] = bias != NULL ? bias[o] : 0;
+        a2[1] = bias != NULL && n > 1 ? bias[o + 1] : 0;
+        a2[2] = quads;
+        mcu_mm_kern21(a2, w_o, n > 1 ? w_o + taps : w_o, cw);
+        acc[0] = a2[0];
+        acc[1] = a2[1];
+        acc[2] = acc[3] = 0;
+        if (n == 3) {
+            a2[0] = a2[1] = bias != NULL ? bias[o + 2] : 0;
+            a2[2] = quads;
+            mcu_mm_kern21(a2, w_o + 2 * taps, w_o + 2 * taps, cw);
+            acc[2] = a2[0];
+        }
+        for (t = 4 * quads; t < taps; ++t) {
+            const int32_t v = ct[t - 4 * quads];
+            for (r = 0; r < n; ++r) {
+                acc[r] += v * (int32_t)w_o[(size_t)r * taps + t];
+            }
+        }
+        mcu_conv_inplace_out(acc, n, o, p, q, out_px);
+    }
+}
 #endif
 
 void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
@@ -246,45 +308,8 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
             /* one group on DSP cores: the window gathered (mcu_mm_col_*), then the assembly
                inner loops of mcu_dsp_mm: 4 filter rows per pass (kern41), then pairs (kern21),
                the K % 4 tail in C; the same products and int32 sums as the loop below */
-            const int32_t *cw = (const int32_t *)(const void *)col;
-            const int16_t *ct = col + 4 * quads;
             mcu_conv_inplace_gather(col, p, in_dims, in_b, f_dims, y0, x0);
-            for (o = 0; o < out_c; o += 4) {
-                const int32_t n = out_c - o < 4 ? out_c - o : 4;
-                const int8_t *w_o = filter + (size_t)o * taps;
-                int32_t acc[5];
-                int32_t r;
-                for (r = 0; r < 4; ++r) {
-                    acc[r] = bias != NULL && r < n ? bias[o + r] : 0;
-                }
-                if (n == 4) {
-                    acc[4] = quads;
-                    mcu_mm_kern41(acc, w_o, taps, cw);
-                } else {
-                    /* pairs: (o, o+1), then (o+2, o+2) for a last odd channel */
-                    int32_t a2[3];
-                    a2[0] = acc[0];
-                    a2[1] = acc[1];
-                    a2[2] = quads;
-                    mcu_mm_kern21(a2, w_o, n > 1 ? w_o + taps : w_o, cw);
-                    acc[0] = a2[0];
-                    acc[1] = a2[1];
-                    if (n == 3) {
-                        a2[0] = acc[2];
-                        a2[1] = acc[2];
-                        a2[2] = quads;
-                        mcu_mm_kern21(a2, w_o + 2 * taps, w_o + 2 * taps, cw);
-                        acc[2] = a2[0];
-                    }
-                }
-                for (t = 4 * quads; t < taps; ++t) {
-                    const int32_t v = ct[t - 4 * quads];
-                    for (r = 0; r < n; ++r) {
-                        acc[r] += v * (int32_t)w_o[(size_t)r * taps + t];
-                    }
-                }
-                mcu_conv_inplace_out(acc, n, o, p, q, out_px);
-            }
+            mcu_conv_inplace_rows(col, taps, filter, out_c, bias, p, q, out_px);
             continue;
         }
 #endif
