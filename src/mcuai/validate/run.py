@@ -115,11 +115,15 @@ class ValidationReport:
     @property
     def bit_exact(self) -> bool | None:
         """True when every output computed by an integer kernel (integer outputs, and float
-        outputs of a DEQUANTIZE) equals the original's exactly; None when there is none."""
+        outputs of a DEQUANTIZE) equals the original's exactly; float-kernel outputs count
+        when they are bit-identical too (e.g. ORT-rule float softmax), and are otherwise left
+        to the error metrics. None when no output qualifies."""
         vals = [
             r.metrics.bit_exact
             for r in self.rows
-            if r.pair == "C vs original" and r.exact_expected and r.metrics.bit_exact is not None
+            if r.pair == "C vs original"
+            and r.metrics.bit_exact is not None
+            and (r.exact_expected or r.metrics.bit_exact == 1.0)
         ]
         return None if not vals else all(v == 1.0 for v in vals)
 
