@@ -58,8 +58,17 @@ def _mark_ort_float(graph: Graph, data: bytes) -> Graph:
     return mark_ort_float(graph, onnx.load_from_string(data))
 
 
-def optimize(graph: Graph) -> Graph:
-    """Run the pass pipeline (verifying after every pass)."""
+def optimize(graph: Graph, prefer: str = "ram") -> Graph:
+    """Run the pass pipeline (verifying after every pass).
+
+    ``prefer``: ``"ram"`` (default) lets convolutions, depthwise convolutions and max pooling
+    at the memory peak write over their dead input with the slower overlapping in-place
+    kernels; ``"speed"`` keeps the fast kernels everywhere (larger arena)."""
+    from mcuai.passes.in_place import PREFER_CHOICES, PREFER_KEY
+
+    if prefer not in PREFER_CHOICES:
+        raise UsageError(f"prefer={prefer!r}: choose one of {', '.join(PREFER_CHOICES)}")
+    graph.metadata[PREFER_KEY] = prefer
     return run_pipeline(graph)
 
 
@@ -79,6 +88,7 @@ def analyze(
     memory_pools: str | Path | Sequence[Pool] | None = None,
     target_ram: int | None = None,
     target_flash: int | None = None,
+    prefer: str = "ram",
 ) -> Analysis:
     """Import, optimize, choose kernels and plan memory (kernel scratch included, exactly as
     ``generate`` does); return the per-layer cost and memory analysis. Layers without a kernel
@@ -89,7 +99,7 @@ def analyze(
     with ``pool_error`` set. ``target_ram`` / ``target_flash`` (bytes) add budget checks:
     ``Analysis.fits`` and ``Analysis.budgets``."""
     pools = _pools(memory_pools)
-    graph = optimize(load_model(model))
+    graph = optimize(load_model(model), prefer)
     # lower what generate lowers: uint8 tensors stored as int8, on a copy (the report keeps
     # describing the model); owner[j] = the reported layer of lowered node j
     low, owner = uint8_to_int8.rewritten_copy(graph)
@@ -143,12 +153,14 @@ def generate(
     alignment: int = 16,
     memory_pools: str | Path | Sequence[Pool] | None = None,
     requant: str = "float",
+    prefer: str = "ram",
 ) -> GeneratedCode:
     """Generate C code for ``model``; write it to ``out_dir`` (atomically) when given.
 
     ``requant`` (ONNX models): ``"float"`` reproduces ONNX Runtime's float requantization
     bit for bit (needs an FPU to be fast); ``"fixed-point"`` uses integer-only kernels
-    (TFLite-style multipliers, close to but not bit-exact with ONNX Runtime).
+    (TFLite-style multipliers, close to but not bit-exact with ONNX Runtime). ``prefer``:
+    ``"ram"`` or ``"speed"``, see :func:`optimize`.
 
     With ``memory_pools`` (a pool file or :class:`~mcuai.memory.pools.Pool` list) the
     activations are placed across the pools and every API function takes the pool table;
@@ -158,7 +170,7 @@ def generate(
     cname = c_identifier(name if name is not None else p.stem)
     if name is not None and cname != name:
         raise UsageError(f"--name '{name}' is not a C identifier (try '{cname}')")
-    graph = optimize(load_model(p))
+    graph = optimize(load_model(p), prefer)
     code = generate_code(
         graph, cname, p.name, alignment, inputs_in_arena, outputs_in_arena, pools, requant
     )

@@ -53,6 +53,7 @@ class BenchmarkReport:
     stack_bytes: int
     layers: list[LayerCost] = field(default_factory=list)
     seconds: float = 0.0
+    prefer: str = "ram"  # --prefer: in-place kernels at the memory peak (ram) or not (speed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class BenchmarkReport:
             "target": self.target,
             "machine": self.machine,
             "opt": self.opt,
+            "prefer": self.prefer,
             "toolchain": self.toolchain,
             "unit": "executed instructions (QEMU -icount shift=0), not cycles",
             "instructions": self.instructions,
@@ -86,6 +88,7 @@ def benchmark_model(
     per_layer: bool = True,
     seed: int = 0,
     timeout: float = 600.0,
+    prefer: str = "ram",
 ) -> BenchmarkReport:
     """Build ``model`` for ``target``, run it twice timed (and once per layer), report."""
     from mcuai.api import load_model, optimize
@@ -107,7 +110,7 @@ def benchmark_model(
         ) from None
     tc = find_toolchain()
     t0 = time.perf_counter()
-    graph = optimize(load_model(model))
+    graph = optimize(load_model(model), prefer)
     code = generate_code(graph, c_identifier(model.stem), model.name)
     elf = build_elf(code, board, f"-{opt}")
     xs = random_inputs(graph.inputs, 1, seed)
@@ -136,6 +139,7 @@ def benchmark_model(
         target=board.name,
         machine=board.machine,
         opt=opt,
+        prefer=prefer,
         toolchain=f"{tc.gcc_version}; {tc.qemu_version}",
         instructions=res.instructions[0],
         runs=list(res.instructions),

@@ -58,6 +58,18 @@ def _memory_pool_option(f: F) -> F:
     )(f)
 
 
+def _prefer_option(f: F) -> F:
+    """``--prefer ram|speed`` of analyze, generate, validate and benchmark."""
+    return click.option(
+        "--prefer",
+        type=click.Choice(["ram", "speed"]),
+        default="ram",
+        show_default=True,
+        help="'ram': layers at the memory peak may write over their input with slower "
+        "in-place kernels (smallest arena); 'speed': fast kernels everywhere (larger arena).",
+    )(f)
+
+
 def _requant_option(f: F) -> F:
     """``--requant float|fixed-point`` of generate and validate (ONNX models)."""
     return click.option(
@@ -130,6 +142,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Also print the memory plan as an ASCII timeline."
 )
+@_prefer_option
 def analyze(
     model: Path,
     json_path: Path | None,
@@ -140,6 +153,7 @@ def analyze(
     target_ram: str | None,
     target_flash: str | None,
     verbose: bool,
+    prefer: str,
 ) -> None:
     """Cost (MACC), flash (weights) and RAM (activations) of a model, per layer."""
     from mcuai import api
@@ -159,6 +173,7 @@ def analyze(
         memory_pools=memory_pool,
         target_ram=ram,
         target_flash=flash,
+        prefer=prefer,
     )
     for w in a.warnings:
         _err.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
@@ -209,6 +224,7 @@ def analyze(
 )
 @_memory_pool_option
 @_requant_option
+@_prefer_option
 def generate(
     model: Path,
     out_dir: Path,
@@ -219,6 +235,7 @@ def generate(
     alignment: int,
     memory_pool: Path | None,
     requant: str,
+    prefer: str,
 ) -> None:
     """Write static C99 code for a model: API header, network, weights, kernels, build files."""
     from mcuai import api
@@ -236,6 +253,7 @@ def generate(
         alignment=alignment,
         memory_pools=memory_pool,
         requant=requant,
+        prefer=prefer,
     )
     out = _stdout()
     kernels = sorted(
@@ -304,6 +322,7 @@ def generate(
     help="Also write the report as JSON.",
 )
 @_requant_option
+@_prefer_option
 def validate(
     model: Path,
     vi: Path | None,
@@ -314,12 +333,15 @@ def validate(
     target: str,
     json_path: Path | None,
     requant: str,
+    prefer: str,
 ) -> None:
     """Run the generated C and the original model on the same inputs and compare them."""
     from mcuai.report.validate_console import print_validation
     from mcuai.validate.run import validate_model
 
-    report = validate_model(model, vi, vo, batches, seed, per_layer, target, requant=requant)
+    report = validate_model(
+        model, vi, vo, batches, seed, per_layer, target, requant=requant, prefer=prefer
+    )
     print_validation(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())
@@ -349,12 +371,15 @@ def validate(
     default=None,
     help="Also write the report as JSON.",
 )
-def benchmark(model: Path, target: str, opt: str, per_layer: bool, json_path: Path | None) -> None:
+@_prefer_option
+def benchmark(
+    model: Path, target: str, opt: str, per_layer: bool, json_path: Path | None, prefer: str
+) -> None:
     """Executed instructions, code size and RAM on an emulated Cortex-M core."""
     from mcuai.benchmark import benchmark_model
     from mcuai.report.benchmark_console import print_benchmark
 
-    report = benchmark_model(model, target, opt.removeprefix("-"), per_layer)
+    report = benchmark_model(model, target, opt.removeprefix("-"), per_layer, prefer=prefer)
     print_benchmark(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())

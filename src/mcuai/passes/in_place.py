@@ -403,10 +403,16 @@ def _live_bytes(graph: Graph) -> np.ndarray:
 OVERLAP = True
 
 
+#: ``graph.metadata["prefer"]``: ``"ram"`` (default) allows overlapping in place; ``"speed"``
+#: keeps every window layer on its fast kernel (element-wise in place costs nothing and stays).
+PREFER_KEY = "prefer"
+PREFER_CHOICES = ("ram", "speed")
+
+
 def _overlap(graph: Graph, store: _Storage) -> None:
     """Put window ops / narrowing QUANTIZE in place with an overlap where that lowers the
-    peak (module docstring)."""
-    if not OVERLAP:
+    peak (module docstring); skipped when the graph prefers speed."""
+    if not OVERLAP or graph.metadata.get(PREFER_KEY, "ram") == "speed":
         return
     cands = {i for i, n in enumerate(graph.nodes) if _overlap_candidate(n, i, store)}
     if not cands:

@@ -170,6 +170,7 @@ class Analysis:
     schedule: dict[str, Any] | None = None  # peaks of the original and the chosen order
     budgets: list[BudgetCheck] = field(default_factory=list)
     pool_error: str | None = None  # why the activations do not fit the memory pools
+    prefer: str = "ram"  # 'ram': overlapping in place at the peak allowed; 'speed': not
 
     @property
     def input_bytes(self) -> int:
@@ -238,6 +239,7 @@ class Analysis:
                 "in_place_layers": self.in_place_layers,
             },
             "memory": {
+                "prefer": self.prefer,
                 "alignment": self.alignment,
                 "inputs_in_arena": self.inputs_in_arena,
                 "outputs_in_arena": self.outputs_in_arena,
@@ -327,6 +329,7 @@ def analyze_graph(
             layers[k].in_place = layers[k].in_place or same
     buffers, steps, pools = memory_report(low, layout, own)
     return Analysis(
+        prefer=graph.metadata.get("prefer", "ram"),
         model_path=model_path,
         model_format=graph.source,
         model_name=graph.name,

@@ -12,7 +12,8 @@ from mcuai.benchmark import BenchmarkReport
 def print_benchmark(r: BenchmarkReport, console: Console) -> None:
     if r.layers:
         t = Table(
-            title=f"{escape(r.model)} on {r.target} (-{r.opt}): executed instructions per layer",
+            title=f"{escape(r.model)} on {r.target} (-{r.opt}, prefer {r.prefer}): "
+            "executed instructions per layer",
             title_justify="left",
         )
         for c, j in (

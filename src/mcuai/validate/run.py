@@ -399,6 +399,7 @@ def validate_model(
     target: str = "host",
     progress: bool = True,
     code_hook: Callable[[GeneratedCode], None] | None = None,
+    prefer: str = "ram",
     requant: str = "float",
 ) -> ValidationReport:
     """The whole ``mcuai validate``; ``target`` is ``host`` or an emulated Cortex-M core
@@ -418,7 +419,7 @@ def validate_model(
         raise UsageError("-vo (ground truth) needs -vi (the inputs it belongs to)")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    graph = optimize(load_model(model))
+    graph = optimize(load_model(model), prefer)
     code = generate_code(graph, c_identifier(model.stem), model.name, requant=requant)
     seconds["generate"] = round(time.perf_counter() - t0, 3)
     if code_hook is not None:
