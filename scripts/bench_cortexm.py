@@ -23,13 +23,15 @@ copied).
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_memory import models_dir  # noqa: E402  (one corpus lookup for the scripts)
+
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_cortexm:begin -->"
 END = "<!-- bench_cortexm:end -->"
@@ -44,17 +46,6 @@ BASELINES: list[tuple[str, int, int, int | None]] = [
     ("tflm/person_detect.tflite", 95_918_796, 22_928_381, None),
 ]
 CODE_SIZE_MODEL = "mlperf_tiny/vww_96_int8.tflite"
-
-
-def models_dir(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    if "MCUAI_MODELS" in os.environ:
-        return Path(os.environ["MCUAI_MODELS"])
-    for p in (ROOT.parent / "shared" / "models", Path("/work/shared/models")):
-        if p.exists():
-            return p
-    sys.exit("third-party corpus not found: pass --models DIR or set MCUAI_MODELS")
 
 
 def _short(rel: str) -> str:

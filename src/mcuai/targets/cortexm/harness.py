@@ -34,6 +34,23 @@ KIND_PROFILE = 3
 CALIBRATION_MARKS = 4
 
 
+def io_buffers(code: GeneratedCode) -> list[str]:
+    """Static buffers (``in_buf<i>``, ``out_buf<j>``) for the inputs and outputs the generated
+    API keeps outside the arena; shared by the benchmark and the validation harness."""
+    out: list[str] = []
+    for io in code.inputs:
+        if io.offset is None:
+            out.append(
+                f"static uint8_t in_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
+            )
+    for io in code.outputs:
+        if io.offset is None:
+            out.append(
+                f"static uint8_t out_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
+            )
+    return out
+
+
 def target_harness(code: GeneratedCode) -> str:
     """C source of the harness for ``code`` (needs ``cmrt.h`` and ``semihost.h``)."""
     n, up = code.name, code.name.upper()
@@ -62,16 +79,7 @@ def target_harness(code: GeneratedCode) -> str:
         "",
         f"static uint8_t arena[{up}_ARENA_SIZE] MCU_ALIGNED({up}_ARENA_ALIGN);",
     ]
-    for io in code.inputs:
-        if io.offset is None:
-            out.append(
-                f"static uint8_t in_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
-            )
-    for io in code.outputs:
-        if io.offset is None:
-            out.append(
-                f"static uint8_t out_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
-            )
+    out += io_buffers(code)
     out += [
         "static uint32_t rec_buf[REC_WORDS];",
         f"static const void *ins[{max(ni, 1)}];",

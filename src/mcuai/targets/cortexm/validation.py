@@ -36,6 +36,7 @@ from mcuai.codegen.emit import GeneratedCode
 from mcuai.errors import McuaiError, UsageError
 from mcuai.targets.cortexm.boards import Board, get_target
 from mcuai.targets.cortexm.build import MIN_STACK, build_elf, load_meta
+from mcuai.targets.cortexm.harness import io_buffers
 from mcuai.targets.cortexm.run import EXIT_MEANING, run_qemu
 
 VCFG_MAGIC = 0x4656434D
@@ -91,16 +92,7 @@ def validation_harness(code: GeneratedCode) -> str:
         "",
         f"static uint8_t arena[{up}_ARENA_SIZE] MCU_ALIGNED({up}_ARENA_ALIGN);",
     ]
-    for io in code.inputs:
-        if io.offset is None:
-            out.append(
-                f"static uint8_t in_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
-            )
-    for io in code.outputs:
-        if io.offset is None:
-            out.append(
-                f"static uint8_t out_buf{io.index}[{max(io.tensor.nbytes, 1)}] MCU_ALIGNED(16);"
-            )
+    out += io_buffers(code)
     sizes = ", ".join(f"{o.tensor.nbytes}u" for o in code.observations) or "0u"
     out += [
         f"static const uint32_t obs_bytes[{max(nobs, 1)}] = {{{sizes}}};",
