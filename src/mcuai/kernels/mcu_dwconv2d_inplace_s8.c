@@ -16,8 +16,13 @@
  *   SXTAB16 widens input channels (0, 2) and (1, 3) with input_offset added to each 16-bit
  *   half (|x + offset| <= 255 fits), SXTB16 the weights, and SMLABB / SMLATT add each
  *   channel's exact product to its own int32 accumulator (modulo 2^32 like the C sum);
- *   3x3 windows (any stride, dilation, clipping at the borders) in a function of their own
- *   per pixel (mcu_dw_inplace_px3x3: the in-image taps unrolled), other windows in the loop.
+ *   3x3 windows with dilation_w 1, a bias and right-shift multipliers (the usual case) in
+ *   mcu_dw_inplace_px3x3f per pixel: the in-image taps of 3x3, 3x2, 2x3 and 2x2 windows as
+ *   one asm block per group of 4 channels (10 instructions a tap; input and weight taps
+ *   both c = Cin bytes apart), the requantization of the 4 channels as one asm block
+ *   (constants from multiplier and shift in registers, 14 instructions a channel) and a
+ *   byte-wise SSUB8/SEL clamp; other 3x3 windows (any stride, dilation, clipping) in
+ *   mcu_dw_inplace_px3x3 (the in-image taps unrolled), other windows in the loop.
  *   Requantization (bit-exact with mcu_requantize): 4 channels by mcu_mm_out4 (mcu_dsp_mm.h;
  *   right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the
  *   loop, so the contract holds.
@@ -111,6 +116,166 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3(const int8_t *x, cons
 }
 #endif
 
+#if defined(MCU_DSP_DW)
+/* One tap of four channels in asm: input word LX and weight word LW (addressing modes over
+   x, w and the stride c), SXTAB16 adds input_offset to input channels (0, 2) and (1, 3),
+   SXTB16 widens the weights, SMLABB / SMLATT accumulate the exact products (as above). */
+#define MCU_DWI_ASM_TAP(LX, LW)                                                               \
+    "ldr %[t0], " LX "\n\t"                                                                 \
+    "ldr %[t2], " LW "\n\t"                                                                 \
+    "sxtab16 %[t1], %[off2], %[t0], ror #8\n\t"                                             \
+    "sxtab16 %[t0], %[off2], %[t0]\n\t"                                                     \
+    "sxtb16 %[t3], %[t2], ror #8\n\t"                                                       \
+    "sxtb16 %[t2], %[t2]\n\t"                                                               \
+    "smlabb %[a0], %[t0], %[t2], %[a0]\n\t"                                                 \
+    "smlatt %[a2], %[t0], %[t2], %[a2]\n\t"                                                 \
+    "smlabb %[a1], %[t1], %[t3], %[a1]\n\t"                                                 \
+    "smlatt %[a3], %[t1], %[t3], %[a3]\n\t"
+#define MCU_DWI_T0 MCU_DWI_ASM_TAP("[%[x]]", "[%[w]]")
+#define MCU_DWI_T1 MCU_DWI_ASM_TAP("[%[x], %[c]]", "[%[w], %[c]]")
+#define MCU_DWI_T2 MCU_DWI_ASM_TAP("[%[x], %[c], lsl #1]", "[%[w], %[c], lsl #1]")
+#define MCU_DWI_ROW(TAPS)                                                                     \
+    __asm__(TAPS                                                                              \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),     \
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                  \
+            : [x] "r"(xr), [w] "r"(wr), [c] "r"(c), [off2] "r"(off2)                          \
+            : "memory")
+/* Several rows in one block: NEXT moves x down one window row (rs bytes, read from memory:
+   one register fewer) and w by 3c. */
+#define MCU_DWI_NEXT                                                                          \
+    "ldr %[t0], %[rs]\n\t"                                                                   \
+    "add %[x], %[x], %[t0]\n\t"                                                              \
+    "add %[w], %[w], %[c]\n\t"                                                               \
+    "add %[w], %[w], %[c], lsl #1\n\t"
+#define MCU_DWI_ROWS(TAPS)                                                                    \
+    __asm__(TAPS                                                                              \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),     \
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [x] "+r"(xr), [w] "+r"(wr)      \
+            : [c] "r"(c), [off2] "r"(off2), [rs] "m"(rs)                                      \
+            : "memory")
+#define MCU_DWI_R3 MCU_DWI_T0 MCU_DWI_T1 MCU_DWI_T2
+#define MCU_DWI_R2 MCU_DWI_T0 MCU_DWI_T1
+/* Requantization of one accumulator A in asm (bit-exact with mcu_requantize for shift <= -1,
+   as mcu_mm_rq_sat8): r - 1 = ~shift, lo = 2^30 + 2^(30+r) mod 2^32, hi = 2^(r-2) (0 for
+   r = 1), (hi:lo) += A * multiplier + [A < 0] * (-2^31), hi >> (r - 1), + offset, SSAT 8. */
+#define MCU_DWI_ASM_RQ(A)                                                                     \
+    "ldr %[t3], [%[sp_]], #4\n\t"                                                           \
+    "ldr %[t2], [%[mp]], #4\n\t"                                                            \
+    "mvn %[t3], %[t3]\n\t"                                                                  \
+    "mov %[t1], #2\n\t"                                                                     \
+    "lsl %[t1], %[t1], %[t3]\n\t"                                                           \
+    "lsl %[t0], %[t1], #30\n\t"                                                             \
+    "add %[t0], %[t0], #0x40000000\n\t"                                                     \
+    "lsr %[t1], %[t1], #2\n\t"                                                              \
+    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                               \
+    "lsr %[t2], %[" A "], #31\n\t"                                                          \
+    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                 \
+    "asr %[t1], %[t1], %[t3]\n\t"                                                           \
+    "add %[t1], %[t1], %[off]\n\t"                                                          \
+    "ssat %[" A "], #8, %[t1]\n\t"
+
+/* One output pixel of a 3x3 window with dilation_w 1 and ch_mult 1 (so the input and weight
+   tap strides are both c = Cin), channels [0, n4) (n4 % 4 == 0), over its nky x nkx taps inside
+   the image: x at the first such tap, w at its weights, rs input bytes between taps of a
+   column. Requires a bias and every shift of [0, n4) <= -1 (mcu_dw_inplace_fast_ok). Reads
+   and writes exactly what the loop of mcu_dw_inplace_px3x3 does. */
+__attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, const int8_t *w,
+                                                            int8_t *y, int32_t n4, int32_t rs,
+                                                            const mcu_conv_params *p,
+                                                            const mcu_quant_pc *q,
+                                                            const int32_t *bias, int32_t c,
+                                                            int32_t nky, int32_t nkx)
+{
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
+                                   | ((uint32_t)p->input_offset & 0xffffu));
+    const int32_t off = p->output_offset;
+    const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
+    const uint32_t hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
+    const int32_t *mp = q->multiplier, *sp_ = q->shift;
+    const int32_t neg = INT32_MIN;
+    const int32_t ws = 3 * c;
+    /* 9: 3x3 taps, 8: 3x2, 6: 2x3, 5: 2x2, else row by row */
+    const int32_t sel = nky >= 2 && nkx >= 2 ? 3 * nky + nkx - 3 : 0;
+    int32_t ic;
+    for (ic = 0; ic < n4; ic += 4) {
+        const int8_t *xr = x + ic;
+        const int8_t *wr = w + ic;
+        int32_t a0 = bias[ic], a1 = bias[ic + 1], a2 = bias[ic + 2], a3 = bias[ic + 3];
+        int32_t t0, t1, t2, t3, ky;
+        uint32_t v, d;
+        if (sel == 9) { /* inner pixel: the nine taps in one block */
+            MCU_DWI_ROWS(MCU_DWI_R3 MCU_DWI_NEXT MCU_DWI_R3 MCU_DWI_NEXT MCU_DWI_R3);
+        } else if (sel == 8) { /* 3 rows x 2 columns (left or right border) */
+            MCU_DWI_ROWS(MCU_DWI_R2 MCU_DWI_NEXT MCU_DWI_R2 MCU_DWI_NEXT MCU_DWI_R2);
+        } else if (sel == 6) { /* 2 rows x 3 columns (top or bottom border) */
+            MCU_DWI_ROWS(MCU_DWI_R3 MCU_DWI_NEXT MCU_DWI_R3);
+        } else if (sel == 5) { /* 2 x 2 (a corner) */
+            MCU_DWI_ROWS(MCU_DWI_R2 MCU_DWI_NEXT MCU_DWI_R2);
+        } else {
+        for (ky = 0; ky < nky; ++ky) {
+            if (nkx == 3) {
+                MCU_DWI_ROW(MCU_DWI_T0 MCU_DWI_T1 MCU_DWI_T2);
+            } else if (nkx == 2) {
+                MCU_DWI_ROW(MCU_DWI_T0 MCU_DWI_T1);
+            } else {
+                MCU_DWI_ROW(MCU_DWI_T0);
+            }
+            xr += rs;
+            wr += ws;
+        }
+        }
+        __asm__(MCU_DWI_ASM_RQ("a0") MCU_DWI_ASM_RQ("a1") MCU_DWI_ASM_RQ("a2")
+                    MCU_DWI_ASM_RQ("a3")
+                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3),
+                  [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
+                  [mp] "+&r"(mp), [sp_] "+&r"(sp_)
+                : [off] "r"(off), [neg] "r"(neg)
+                : "memory");
+        __asm__("pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+                "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+                "uxtb16 %[a0], %[a0]\n\t"
+                "uxtb16 %[a1], %[a1]\n\t"
+                "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+                "ssub8 %[d], %[a0], %[lo4]\n\t"
+                "sel %[a0], %[a0], %[lo4]\n\t"
+                "ssub8 %[d], %[a0], %[hi4]\n\t"
+                "sel %[a0], %[hi4], %[a0]\n\t"
+                : [a0] "+&r"(a0), [a1] "+&r"(a1), [d] "=&r"(d)
+                : [a2] "r"(a2), [a3] "r"(a3), [lo4] "r"(lo4), [hi4] "r"(hi4)
+                : "cc");
+        (void)d;
+        v = (uint32_t)a0;
+        memcpy(y + ic, &v, 4);
+    }
+}
+#undef MCU_DWI_ASM_TAP
+#undef MCU_DWI_T0
+#undef MCU_DWI_T1
+#undef MCU_DWI_T2
+#undef MCU_DWI_ROW
+#undef MCU_DWI_NEXT
+#undef MCU_DWI_ROWS
+#undef MCU_DWI_R3
+#undef MCU_DWI_R2
+#undef MCU_DWI_ASM_RQ
+
+/* 1 when mcu_dw_inplace_px3x3f applies to the layer's channels [0, n4): a bias and every
+   shift <= -1 (right shifts only). */
+static int32_t mcu_dw_inplace_fast_ok(const mcu_quant_pc *q, const int32_t *bias, int32_t n4)
+{
+    int32_t i;
+    if (bias == NULL) {
+        return 0;
+    }
+    for (i = 0; i < n4; ++i) {
+        if (q->shift[i] >= 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+#endif
+
 void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                              const mcu_dims *in_dims, const int8_t *in,
                              const mcu_dims *f_dims, const int8_t *filter, const int32_t *bias,
@@ -122,6 +287,10 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t mult = p->ch_mult;
     const int32_t pixels = out_dims->n * out_h * out_w;
     int32_t i, ic, m, ky, kx;
+#if defined(MCU_DSP_DW)
+    const int32_t fast = mult == 1 && k_h == 3 && k_w == 3 && p->dilation.w == 1 && in_c >= 4
+                         && mcu_dw_inplace_fast_ok(q, bias, in_c & ~3);
+#endif
 
     for (i = 0; i < pixels; ++i) {
         const int32_t pix = backward ? pixels - 1 - i : i;
@@ -142,7 +311,14 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         kx_hi = kx_hi < k_w ? kx_hi : k_w;
         ic = 0;
 #if defined(MCU_DSP_DW)
-        if (mult == 1 && k_h == 3 && k_w == 3 && ky_hi > ky_lo && kx_hi > kx_lo && in_c >= 4) {
+        if (fast && ky_hi > ky_lo && kx_hi > kx_lo) {
+            ic = in_c & ~3;
+            mcu_dw_inplace_px3x3f(
+                in_b + ((size_t)(y0 + ky_lo * dh) * in_w + (x0 + kx_lo)) * in_c,
+                filter + ((size_t)ky_lo * 3 + kx_lo) * out_c, out_px, ic, dh * in_w * in_c, p,
+                q, bias, out_c, ky_hi - ky_lo, kx_hi - kx_lo);
+        } else if (mult == 1 && k_h == 3 && k_w == 3 && ky_hi > ky_lo && kx_hi > kx_lo
+                   && in_c >= 4) {
             ic = in_c & ~3;
             mcu_dw_inplace_px3x3(
                 in_b + ((size_t)(y0 + ky_lo * dh) * in_w + (x0 + kx_lo * dw)) * in_c,
