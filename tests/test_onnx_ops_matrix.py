@@ -422,6 +422,27 @@ def _integer_op(op: str, requantized: bool) -> Callable[[G], Built]:
     return build
 
 
+def _integer_op_per_channel_relu(op: str) -> Callable[[G], Built]:
+    """ConvInteger / MatMulInteger -> Cast -> Mul(per-channel c) -> Relu -> QuantizeLinear."""
+
+    def build(g: G) -> Built:
+        if op == "ConvInteger":
+            x = g.q("x", "xq", 0.03, 2)
+            w = g.const("w", g.rng.integers(0, 256, (5, 4, 3, 3)).astype(np.uint8))
+            y = g.node(op, [x, w, "xq_z", g.const("wz", np.uint8(128))], "op", pads=[1] * 4)
+            shape, c = X4, 0.03 * g.rng.uniform(0.005, 0.02, (1, 5, 1, 1))
+        else:
+            x = g.q("x", "xq", 0.05, -1)
+            w = g.const("w", g.rng.integers(-127, 128, (6, 5)).astype(np.int8))
+            y = g.node(op, [x, w, "xq_z", g.const("wz", np.int8(0))], "op")
+            shape, c = [3, 6], 0.05 * g.rng.uniform(0.005, 0.02, 5)
+        f = g.node("Cast", [y], "f", to=TensorProto.FLOAT)
+        r = g.node("Mul", [f, g.const("sc", c.astype(np.float32))], "r")
+        return {"x": shape}, [g.out(g.node("Relu", [r], "rr"), 0.04, -3)], 13
+
+    return build
+
+
 # --- float ops between quantized islands ---------------------------------------------------
 
 
@@ -626,6 +647,8 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "MatMulInteger": ("qop", _integer_op("MatMulInteger", False)),
     "ConvInteger_requantized": ("qop", _integer_op("ConvInteger", True)),
     "MatMulInteger_requantized": ("qop", _integer_op("MatMulInteger", True)),
+    "ConvInteger_per_channel_relu": ("qop", _integer_op_per_channel_relu("ConvInteger")),
+    "MatMulInteger_per_channel_relu": ("qop", _integer_op_per_channel_relu("MatMulInteger")),
     # float ops between QDQ islands, float model
     "Erf": ("float", _erf),
     "LayerNormalization": ("float", _layer_norm),
@@ -639,6 +662,7 @@ CASES: dict[str, tuple[str, Callable[[G], Built]]] = {
     "Resize_linear_float_model": ("float", _float_pool_resize("Resize")),
     "ReduceMean_float_model": ("float", _float_pool_resize("ReduceMean")),
     "GlobalAveragePool_float_model": ("float", _float_pool_resize("GlobalAveragePool")),
+    "GlobalAveragePool_nchwc_float_model": ("float", _float_pool_resize("GlobalAveragePool", 16)),
     "Gelu_tanh_float_model": ("float", _float_unary("Gelu", 20, approximate="tanh")),
     "Conv_float_model": ("float", _float_conv(False)),
     "Conv_BatchNormalization": ("float", _float_conv(True)),
@@ -659,6 +683,7 @@ FLOAT_MODELS = (
     "Resize_linear_float_model",
     "ReduceMean_float_model",
     "GlobalAveragePool_float_model",
+    "GlobalAveragePool_nchwc_float_model",
     "Conv_float_model",
     "Conv_BatchNormalization",
 )
@@ -666,6 +691,8 @@ FLOAT_MODELS = (
 #: Random input samples per case (3 unless a rare rounding case needs more to show).
 BATCHES = {
     "ConvInteger_requantized": 20,
+    "ConvInteger_per_channel_relu": 20,
+    "MatMulInteger_requantized": 20,
     "AveragePool_unfused": 40,
     "AveragePool_unfused_nchwc": 40,
 }
@@ -673,15 +700,6 @@ BATCHES = {
 #: (case, dtype) -> reason for a strict xfail (largest difference measured, and why).
 XFAIL: dict[tuple[str, str], str] = {
     **{(c, dt): r for c, r in {}.items() for dt in DTYPES},
-    **{
-        ("ConvInteger_requantized", dt): "1 LSB: ORT rounds twice (float(acc) * c, then / s_y in "
-        "QuantizeLinear); mcuai folds Cast -> Mul -> QuantizeLinear into one requantization "
-        "with the scale s_x * (c / s_x) / s_y"
-        for dt in DTYPES
-    },
-    ("GlobalAveragePool_float_model", "s8"): "float model: up to 3e-8 absolute (139 ulp near "
-    "0): ORT's float GlobalAveragePool sums with MLAS's pooling kernel, mcuai's IR mean follows "
-    "ReduceMean's Eigen order",
     ("Conv_float_model", "s8"): "float model: up to 192 ulp (6e-7) off: ORT runs this Conv as "
     "an NCHWc convolution (per input channel an FMA chain over the taps, channel partials "
     "summed in order, checked in numpy); mcuai's float conv kernel sums in another order",

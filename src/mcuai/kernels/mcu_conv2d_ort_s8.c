@@ -11,6 +11,9 @@
  *            g = o / (Cout/groups), Cg = Cin/groups (exact integer sum: order is irrelevant);
  *   out[o] = saturate(round_half_to_even((float)acc[o] * scale[o]) + output_offset) clamped to
  *            [act_min, act_max] (mcu_requant_ort.h), scale[o] = (s_x * s_w[o]) / s_y in float32.
+ *   With q->post_scale set (ConvInteger -> Cast -> Mul(c) -> QuantizeLinear, two float
+ *   nodes in ORT): out[o] = saturate(rne(((float)acc[o] * c[o]) / s_y) + output_offset), each
+ *   operation rounded to float32 (mcu_ort_requant_q).
  * Overflow: |in + input_offset| <= 255 and |w + weights_offset| <= 255, each product
  *   <= 65025; the sum of K = Kh*Kw*Cg products and the bias fits int32 for K <= 32767 with a
  *   bias below 2^30 (ONNX Runtime's accumulator is int32 as well).
@@ -63,8 +66,8 @@ void mcu_conv2d_ort_s8(const mcu_conv_params *p, const mcu_quant_ort *q,
                     if (bias != NULL) {
                         acc += bias[o];
                     }
-                    *out++ = (int8_t)mcu_ort_requant(acc, q->scale[o * q->step],
-                                                     p->output_offset, p->act_min, p->act_max);
+                    *out++ = (int8_t)mcu_ort_requant_q(q, acc, o, p->output_offset,
+                                                       p->act_min, p->act_max);
                 }
             }
         }

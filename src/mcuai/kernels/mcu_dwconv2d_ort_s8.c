@@ -56,9 +56,8 @@ void mcu_dwconv2d_ort_s8(const mcu_conv_params *p, const mcu_quant_ort *q,
                         if (bias != NULL) {
                             acc += bias[o];
                         }
-                        out[o] = (int8_t)mcu_ort_requant(acc, q->scale[o * q->step],
-                                                         p->output_offset, p->act_min,
-                                                         p->act_max);
+                        out[o] = (int8_t)mcu_ort_requant_q(q, acc, o, p->output_offset,
+                                                           p->act_min, p->act_max);
                     }
                 }
                 out += out_c;

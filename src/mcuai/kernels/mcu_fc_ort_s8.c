@@ -9,6 +9,9 @@
  *   out[b,o] = saturate(round_half_to_even((float)acc[b,o] * scale[o]) + output_offset) clamped
  *              to [act_min, act_max] (mcu_requant_ort.h); QGemm's scale is
  *              ((alpha * s_a) * s_b[o]) / s_y in float32, QLinearMatMul's (s_a * s_b[o]) / s_y.
+ *   With q->post_scale set (MatMulInteger -> Cast -> Mul(c) -> QuantizeLinear, two float
+ *   nodes in ORT): out = saturate(rne(((float)acc * c[o]) / s_y) + output_offset), each
+ *   operation rounded to float32 (mcu_ort_requant_q).
  * in_dims = {batch, 1, 1, Nin}, w_dims = {Nout, 1, 1, Nin}, out_dims = {batch, 1, 1, Nout};
  * bias may be NULL.
  * Overflow: each product <= 255 * 255 = 65025, so Nin <= 32767 with a bias below 2^30 fits
@@ -34,8 +37,8 @@ void mcu_fc_ort_s8(const mcu_fc_ort_params *p, const mcu_quant_ort *q,
             for (i = 0; i < nin; ++i) {
                 acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + wo);
             }
-            *out++ = (int8_t)mcu_ort_requant(acc, q->scale[o * q->step], p->output_offset,
-                                             p->act_min, p->act_max);
+            *out++ = (int8_t)mcu_ort_requant_q(q, acc, o, p->output_offset, p->act_min,
+                                               p->act_max);
         }
     }
 }

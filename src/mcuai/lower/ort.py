@@ -78,8 +78,24 @@ ORT_FLOAT_NUMERICS = "onnxruntime-float"
 #: float arithmetic (QLinearAdd, QLinearAveragePool), see :func:`ort_plan`.
 ORT_U8_NUMERICS = "onnxruntime-u8"
 
+#: ``Node.numerics`` of an integer layer that a QOperator model requantizes itself
+#: (``ConvInteger/MatMulInteger -> Cast -> Mul(c) [-> Relu/Clip] -> QuantizeLinear``): ORT runs
+#: the float nodes one by one, ``sat(rne(f32(f32(acc) * c) / s_y) + zp)``; the frontend keeps
+#: ``c`` as the scale of the layer's all-zero int32 bias (``mcu_quant_ort.post_scale``).
+ORT_TWO_STEP_NUMERICS = "onnxruntime-two-step"
+
+#: ``Node.numerics`` of the float ``mean`` of a GlobalAveragePool: ORT sums with MLAS's
+#: global pooling kernel (``mcu_global_avgpool_ort_f32``), not with ReduceMean's Eigen order.
+ORT_GLOBAL_POOL_NUMERICS = "onnxruntime-global-pool"
+
 #: Every ``Node.numerics`` lowered with ONNX Runtime's rules.
-ORT_ALL = ("onnxruntime", "onnxruntime-float", "onnxruntime-u8")
+ORT_ALL = (
+    "onnxruntime",
+    "onnxruntime-float",
+    "onnxruntime-u8",
+    "onnxruntime-two-step",
+    "onnxruntime-global-pool",
+)
 
 #: ``Node.numerics`` of ONNX nodes lowered with the integer-only (TFLite-style, fixed-point
 #: multiplier) kernels: ``--requant fixed-point``.
@@ -164,7 +180,24 @@ def _fma(x: np.float32, y: np.float32, z: np.float32) -> np.float32:
 
 
 def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
-    """``mcu_quant_ort`` {scale, step, weights_offset}."""
+    """``mcu_quant_ort`` {scale, step, weights_offset, post_scale, out_scale}; a node with
+    :data:`ORT_TWO_STEP_NUMERICS` gets ``post_scale = c`` (its bias's scale) and ``out_scale =
+    s_y`` instead of one folded scale."""
+    post: Value = Raw("NULL")
+    out_scale = 0.0
+    if node.numerics == ORT_TWO_STEP_NUMERICS:
+        b, y = node.opt_input(2), node.output
+        if b is None or b.quant is None or b.data is None or np.any(b.data != 0):
+            raise unsupported(node, "two-step requantization without its scale carrier")
+        c = b.quant.scale.reshape(-1).astype(np.float32)
+        if c.size not in (1, scales.size) and scales.size != 1:
+            raise unsupported(node, f"{c.size} scales c for {scales.size} channels")
+        if c.size > 1 and scales.size == 1:
+            scales = np.broadcast_to(scales, c.shape)
+        elif c.size == 1 and scales.size > 1:
+            c = np.broadcast_to(c, scales.shape).astype(np.float32)
+        post = CArray("post_scale", c, "c of Cast -> Mul(c) (ORT: two float roundings)")
+        out_scale = float(f32(scale_of(node, y)))
     per_channel = scales.size > 1
     return Struct(
         "mcu_quant_ort",
@@ -172,6 +205,8 @@ def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
             ("scale", CArray("scale", scales.astype(np.float32), "ORT float32 requant scale")),
             ("step", 1 if per_channel else 0),
             ("weights_offset", weights_offset),
+            ("post_scale", post),
+            ("out_scale", out_scale),
         ],
     )
 
@@ -721,6 +756,12 @@ def _lower_mean(node: Node) -> list[Call] | None:
         return None
     channels_last = axes == (1, 2)  # NHWC; (2, 3): the model's NCHW kept as it is
     n, h, w, c = x.shape if channels_last else (x.shape[0], *x.shape[2:], x.shape[1])
+    if floats and node.numerics == ORT_GLOBAL_POOL_NUMERICS:
+        kg = "mcu_global_avgpool_ort_f32"
+        nchwc = int(c % 16 == 0)  # ORT's NchwcTransformer (AVX-512 block), as for AveragePool
+        gargs: list[Value] = [nchwc, int(channels_last), n, h * w, c, TensorRef(x)]
+        gargs.append(TensorRef(y, out=True))
+        return [Call(kg, (kg,), gargs, comment="ORT float GlobalAveragePool (MLAS pooling)")]
     if floats:
         kf = "mcu_mean_ort_f32"
         fargs: list[Value] = [int(channels_last), n, h * w, c, TensorRef(x)]

@@ -559,7 +559,7 @@ def global_pool_core(cx: Cx, x: Val, kind: str, channels_last: bool = False) -> 
     the whole plane (no padding): ONNX Runtime runs a quantized global average as
     QLinearGlobalAveragePool (also for a ``DQ -> GlobalAveragePool -> Q`` group), whose
     rounding the ORT lowering of such an ``avg_pool2d`` reproduces. A float global average is a
-    ``mean`` over the spatial axes."""
+    ``mean`` over the spatial axes, marked to follow ORT's pooling order (not ReduceMean's)."""
     quantized = kind == "avg" and x.quant is not None and x.dtype.is_integer
     pooled = kind == "max" or quantized
     op = "max_pool2d" if kind == "max" else "avg_pool2d"
@@ -576,7 +576,13 @@ def global_pool_core(cx: Cx, x: Val, kind: str, channels_last: bool = False) -> 
     perm = identity(4) if channels_last else NHWC
     xt = cx.tensor(x, perm)
     if not pooled:
+        first = len(cx.b.nodes)
         cx.emit("mean", [xt], MeanAttrs((1, 2), True), perm)
+        for n in cx.b.nodes[first:]:
+            if n.op == "mean" and n.numerics == "onnxruntime":
+                # ORT sums with MLAS's global pooling kernel, not ReduceMean's Eigen order
+                # (mcuai.lower.ort.ORT_GLOBAL_POOL_NUMERICS)
+                n.numerics = "onnxruntime-global-pool"
     else:
         _, h, w, _ = xt.shape
         attrs = Pool2DAttrs((h, w), (1, 1), (0, 0, 0, 0))

@@ -211,6 +211,11 @@ def _integer_chain(
     return scale, bias
 
 
+#: ``Node.numerics`` of a layer requantized by ONNX Runtime in two float roundings
+#: (``mcuai.lower.ort.ORT_TWO_STEP_NUMERICS``; the frontend does not import the lowering).
+TWO_STEP_NUMERICS = "onnxruntime-two-step"
+
+
 def _integer_layer(
     cx: Cx, x: Val, w_index: int, zp_index: int, w_axis: int
 ) -> tuple[ConstIn, ConstIn | None]:
@@ -226,6 +231,13 @@ def _integer_layer(
     if chain is not None:
         scale, bias = chain
         ws = (scale / xs).astype(np.float32)
+        if bias is None:
+            # ORT rounds twice (Cast -> Mul(c), then QuantizeLinear): the layer keeps ``c``
+            # as the scale of an all-zero int32 bias and is marked for that rule
+            cvec = np.broadcast_to(scale.reshape(-1), (channels,)).astype(np.float32)
+            zeros = np.zeros(channels, np.int64)
+            cq = QuantParams(cvec, zeros, 0) if scale.ndim == 1 else QuantParams(scale, zeros[0])
+            bias = ConstIn(f"{cx.n.name}/post_scale", np.zeros(channels, np.int32), cq)
     else:
         bias = None
         out = cx.n.outputs[0]
@@ -286,13 +298,25 @@ def integer_input(cx: Cx, x: Val) -> Val:
     return v
 
 
+def _mark_two_step(cx: Cx, first: int, bias: ConstIn | None) -> None:
+    """The integer layers just built for a chain without a float ``Add`` (its bias is the
+    carrier of ``c``, see :func:`_integer_layer`) follow ORT's two roundings."""
+    if bias is None or not bias.name.endswith("/post_scale"):
+        return
+    for n in cx.b.nodes[first:]:
+        if n.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
+            n.numerics = TWO_STEP_NUMERICS
+
+
 def conv_integer(cx: Cx) -> None:
     x = cx.val(0)
     _check_input_zp(cx, x, 2)
     w, bias = _integer_layer(cx, x, 1, 3, 0)
     if w.quant is None:
         x = integer_input(cx, x)
+    first = len(cx.b.nodes)
     conv_core(cx, x, w, bias)
+    _mark_two_step(cx, first, bias)
 
 
 def matmul_integer(cx: Cx) -> None:
@@ -303,7 +327,9 @@ def matmul_integer(cx: Cx) -> None:
     w, bias = _integer_layer(cx, a, 1, 3, 1)
     if w.quant is None:
         a = integer_input(cx, a)
+    first = len(cx.b.nodes)
     fc_core(cx, a, w, bias, False, False, keep_num_dims=True)
+    _mark_two_step(cx, first, bias)
 
 
 #: QOperator ops by (domain, op type).
