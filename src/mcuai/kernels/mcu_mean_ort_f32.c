@@ -7,8 +7,8 @@
  *   packets 0, 2, .., p1: 1, 3, ..; p0 += p1; p0 += an odd last packet); s = (p0[0] + p0[2]) +
  *   (p0[1] + p0[3]); then s += the head, then the tail, in order; fewer than 4 values after
  *   the head: s = v[0] + v[1] + ... in order.  y = s / (float)N.
- * ORT's GlobalAveragePool (also a mean over H, W in the IR) uses MLAS's pooling instead and
- * is not reproduced by this rule. No integer arithmetic. Not in place.
+ * ORT's GlobalAveragePool (also a mean over H, W in the IR) sums with MLAS's pooling kernel
+ * instead: mcu_global_avgpool_ort_f32. No integer arithmetic. Not in place.
  */
 #include "mcu_mean_ort_f32.h"
 

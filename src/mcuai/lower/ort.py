@@ -211,6 +211,14 @@ def quant_ort(node: Node, scales: np.ndarray, weights_offset: int) -> Struct:
     )
 
 
+def _bias_arg(node: Node, b: Tensor | None) -> Value:
+    """The int32 bias argument; ``NULL`` for a two-step node, whose all-zero bias only carries
+    ``c`` (:func:`quant_ort` emits it as ``post_scale``)."""
+    if node.numerics == ORT_TWO_STEP_NUMERICS:
+        return Raw("NULL")
+    return const_or_null(node, b, "bias")
+
+
 def _weights(
     node: Node, w: Tensor, channels: int, per_channel_zp: bool = False
 ) -> tuple[np.ndarray, int]:
@@ -275,7 +283,7 @@ def _lower_conv(node: Node, depthwise: bool) -> list[Call] | None:
         TensorRef(x),
         dims4(w),
         CArray("weights", w.data.reshape(-1)),
-        const_or_null(node, b, "bias"),
+        _bias_arg(node, b),
         dims4(y),
         TensorRef(y, out=True),
     ]
@@ -434,7 +442,7 @@ def _lower_fc(node: Node) -> list[Call] | None:
         TensorRef(x),
         dims_struct(nout, 1, 1, nin),
         CArray("weights", w.data.reshape(-1)),
-        const_or_null(node, b, "bias"),
+        _bias_arg(node, b),
         dims_struct(batch, 1, 1, nout),
         TensorRef(y, out=True),
     ]
