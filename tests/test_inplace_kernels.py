@@ -522,6 +522,29 @@ def fast_paths_model() -> bytes:
     return g.build([x], [g.conv(t, 4, k=(1, 1))])  # every pixel compared, no averaging
 
 
+def first_layer_model() -> bytes:
+    """Like kws's first layers: a 5x4 / 2 SAME convolution on one input channel (window rows
+    of 4 bytes: the column words built row by row, rows clipped at the left and right edges
+    and rows above and below the image), a depthwise 3x3, a 1x1 convolution, all in place;
+    every pixel of the output (one channel of a last 1x1 convolution) compared."""
+    g = WindowNet(37)
+    x = g.input([1, 31, 9, 1])
+    t = g.conv(x, 24, k=(5, 4), stride=(2, 2), same=True)
+    t = g.conv(g.dw(t, same=True), 24, k=(1, 1))
+    return g.build([x], [g.conv(t, 1, k=(1, 1))])
+
+
+def narrow_model() -> bytes:
+    """An image one pixel wide: a 3x2 convolution 6 -> 24 channels (rows of 12 bytes clipped
+    to their first pixel), a depthwise 3x3 whose windows keep one column (3x1 and 2x1 tap
+    blocks: the row-by-row asm), a 1x1 convolution, all in place."""
+    g = WindowNet(39)
+    x = g.input([1, 30, 1, 6])
+    t = g.conv(x, 24, k=(3, 2), same=True)
+    t = g.conv(g.dw(t, same=True), 24, k=(1, 1))
+    return g.build([x], [g.conv(t, 1, k=(1, 1))])
+
+
 def pool_model() -> bytes:
     """Max pooling 3x3 / 2 SAME in place on 22 channels (5 words of 4 + 2 bytes, clipped
     windows at the borders), after an expanding 1x1 convolution, before a contracting one."""
@@ -539,6 +562,8 @@ def pool_model() -> bytes:
         (fast_paths_model, {"conv2d", "depthwise_conv2d"}),
         (zigzag_chain, {"conv2d", "depthwise_conv2d"}),
         (pool_model, {"max_pool2d"}),
+        (first_layer_model, {"conv2d", "depthwise_conv2d"}),
+        (narrow_model, {"conv2d", "depthwise_conv2d"}),
     ],
 )
 def test_fast_in_place_paths_dsp_portable_litert(

@@ -18,8 +18,12 @@
  *   full groups of the column are the words of a 1-column buffer of mcu_dsp_mm.h: the window
  *   is gathered by mcu_mm_col_push (SXTAB16 adds the offset to 4 values at a time) and the
  *   products run in mcu_dsp_mm's assembly loops, 4 filter rows per pass (mcu_mm_kern41, then
- *   mcu_mm_kern21 for the last 1-3 rows), two products per SMLAD; the K % 4 tail and the
- *   requantization: 4 channels at a time by mcu_mm_out4 (mcu_dsp_mm.h: the two-SMLAL
+ *   mcu_mm_kern21 for the last 1-3 rows), two products per SMLAD. Window rows of whole
+ *   groups of 4 values (Kw*Cin % 4 == 0, dilation_w 1, e.g. a first layer on 1 channel with
+ *   Kw = 4) become their column words directly (mcu_conv_inplace_gather_rows4). With a
+ *   bias, no K % 4 tail and every shift a right shift (checked once per layer), each group
+ *   of 4 channels is kern41 then mcu_mm_out4_neg (one asm block). Otherwise the K % 4 tail
+ *   and the requantization: 4 channels at a time by mcu_mm_out4 (mcu_dsp_mm.h: the two-SMLAL
  *   rounding with its constants made in registers, SSAT, byte-wise SSUB8/SEL clamp) when the
  *   4 shifts are right shifts, else mcu_mm_rq / mcu_mm_requantize per channel. SMLAD adds
  *   modulo 2^32 like the int32 sum, each pair |v*w| <= 2*255*128 is exact: the same accumulator
@@ -106,6 +110,25 @@ static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
                 for (; i < row; ++i) {
                     d[i] = src[i];
                 }
+            } else if (p->dilation.w == 1) {
+                /* a row clipped by the image's left or right edge: zero points outside,
+                   the in-image bytes [lo, hi) copied */
+                const int32_t kx_lo = x0 < 0 ? -x0 : 0;
+                const int32_t kx_hi = in_w - x0 < k_w ? in_w - x0 : k_w;
+                const int32_t lo = kx_lo * in_c;
+                const int32_t hi = kx_hi > kx_lo ? kx_hi * in_c : lo;
+                for (i = 0; i < lo; ++i) {
+                    d[i] = zp;
+                }
+                if (hi > lo) {
+                    const int8_t *src = in_b + ((size_t)y * in_w + (x0 + kx_lo)) * in_c;
+                    for (; i < hi; ++i) {
+                        d[i] = src[i - lo];
+                    }
+                }
+                for (; i < row; ++i) {
+                    d[i] = zp;
+                }
             } else {
                 for (kx = 0; kx < k_w; ++kx) {
                     const int32_t x = x0 + kx * p->dilation.w;
@@ -151,10 +174,73 @@ static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
     }
 }
 
+/* The window at (y0, x0) into a 1-column buffer when every window row is whole groups of 4
+   values (Kw*Cin % 4 == 0, at most MCU_CONV_INPLACE_PATCH bytes) and dilation_w is 1: each
+   group of 4 input bytes becomes its 2 column words directly (SXTAB16 adds the offset to
+   bytes (0, 2) and, rotated, to (1, 3): the slot order 0, 2, 1, 3 of the layout above); rows
+   outside the image are zero words (x + input_offset = 0 for the zero point); a row clipped
+   by the left or right edge is first copied with zero points into a row buffer. Reads only
+   the window's input pixels. */
+static void mcu_conv_inplace_gather_rows4(int32_t *cw, const mcu_conv_params *p,
+                                          const mcu_dims *in_dims, const int8_t *in_b,
+                                          const mcu_dims *f_dims, int32_t y0, int32_t x0)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w, row = k_w * in_c;
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
+                                   | ((uint32_t)p->input_offset & 0xffffu));
+    const int32_t kx_lo = x0 < 0 ? -x0 : 0;
+    const int32_t kx_hi = in_w - x0 < k_w ? in_w - x0 : k_w;
+    const int32_t lo = kx_lo * in_c;
+    const int32_t hi = kx_hi > kx_lo ? kx_hi * in_c : lo;
+    const int32_t clipped = lo > 0 || hi < row;
+    const int8_t zp = (int8_t)-p->input_offset;
+    int8_t buf[MCU_CONV_INPLACE_PATCH];
+    int32_t ky, i;
+    for (ky = 0; ky < k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dilation.h;
+        const int8_t *src;
+        if (y < 0 || y >= in_h) {
+            for (i = 0; i < row; i += 4, cw += 2) {
+                cw[0] = 0;
+                cw[1] = 0;
+            }
+            continue;
+        }
+        src = in_b + ((size_t)y * in_w + (x0 + kx_lo)) * in_c;
+        if (clipped) {
+            for (i = 0; i < lo; ++i) {
+                buf[i] = zp;
+            }
+            for (; i < hi; ++i) {
+                buf[i] = src[i - lo];
+            }
+            for (; i < row; ++i) {
+                buf[i] = zp;
+            }
+            src = buf;
+        }
+        for (i = 0; i < row; i += 4, cw += 2) {
+            const uint32_t v = mcu_mm_ld4(src + i);
+            int32_t a, b;
+            __asm__("sxtab16 %0, %2, %3\n\tsxtab16 %1, %2, %3, ror #8"
+                    : "=&r"(a), "=&r"(b)
+                    : "r"(off2), "r"(v));
+            cw[0] = a;
+            cw[1] = b;
+        }
+    }
+}
+
 static void mcu_conv_inplace_gather(int16_t *col, const mcu_conv_params *p,
                                     const mcu_dims *in_dims, const int8_t *in_b,
                                     const mcu_dims *f_dims, int32_t y0, int32_t x0)
 {
+    const int32_t row = f_dims->w * in_dims->c;
+    if ((row & 3) == 0 && row <= MCU_CONV_INPLACE_PATCH && p->dilation.w == 1) {
+        mcu_conv_inplace_gather_rows4((int32_t *)(void *)col, p, in_dims, in_b, f_dims, y0, x0);
+        return;
+    }
     mcu_conv_inplace_gather_n((int32_t *)(void *)col, 1, 0, p, in_dims, in_b, f_dims, y0, x0,
                               1);
 }
@@ -193,13 +279,36 @@ __attribute__((noinline)) static void mcu_conv_inplace_rows(const int16_t *col, 
                                                             const int32_t *bias,
                                                             const mcu_conv_params *p,
                                                             const mcu_quant_pc *q,
-                                                            int8_t *out_px)
+                                                            int8_t *out_px, int32_t neg)
 {
     const int32_t quads = taps >> 2;
     const int32_t *cw = (const int32_t *)(const void *)col;
     const int16_t *ct = col + 4 * quads;
     int32_t o, t;
-    for (o = 0; o + 4 <= out_c; o += 4) {
+    if (neg && bias != NULL && 4 * quads == taps) {
+        /* every shift a right shift (checked once per layer), a bias and no K % 4 tail:
+           kern41 then the four channels' requantization in one asm block (mcu_mm_out4_neg) */
+        const int32_t off = p->output_offset;
+        const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
+        const uint32_t hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
+        const int8_t *w_o = filter;
+        for (o = 0; o + 4 <= out_c; o += 4, w_o += (size_t)4 * taps) {
+            int32_t acc[5];
+            uint32_t v;
+            acc[0] = bias[o];
+            acc[1] = bias[o + 1];
+            acc[2] = bias[o + 2];
+            acc[3] = bias[o + 3];
+            acc[4] = quads;
+            mcu_mm_kern41(acc, w_o, taps, cw);
+            v = mcu_mm_out4_neg(acc[0], acc[1], acc[2], acc[3], q->multiplier + o, q->shift + o,
+                                off, lo4, hi4);
+            memcpy(out_px + o, &v, 4);
+        }
+    } else {
+        o = 0;
+    }
+    for (; o + 4 <= out_c; o += 4) {
         const int8_t *w_o = filter + (size_t)o * taps;
         int32_t acc[5];
         if (bias != NULL) {
@@ -265,6 +374,9 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     const int32_t taps = k_h * k_w * k_c;
     const int32_t quads = taps / 4;
     int32_t i, o, ky, kx, ci, t;
+#if defined(MCU_DSP_MM)
+    const int32_t neg_all = mcu_mm_neg_shifts(q->shift, out_c);
+#endif
 
 #if defined(MCU_DSP_MM)
     if (col != NULL && ((uintptr_t)col & 3u) == 0 && k_h == 1 && k_w == 1 && groups == 1) {
@@ -272,7 +384,7 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
            windows gathered before either is written), mcu_mm_conv_rows as in
            mcu_conv2d_s8 (2 pixels x 2 channels per SMLAD pass, fused requantization) */
         int32_t *cols = (int32_t *)(void *)col;
-        const int32_t neg = mcu_mm_neg_shifts(q->shift, out_c);
+        const int32_t neg = neg_all;
         for (i = 0; i < pixels; i += 2) {
             const int32_t n2 = i + 1 < pixels ? 2 : 1;
             int32_t pxs[2], c;
@@ -309,7 +421,7 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                inner loops of mcu_dsp_mm: 4 filter rows per pass (kern41), then pairs (kern21),
                the K % 4 tail in C; the same products and int32 sums as the loop below */
             mcu_conv_inplace_gather(col, p, in_dims, in_b, f_dims, y0, x0);
-            mcu_conv_inplace_rows(col, taps, filter, out_c, bias, p, q, out_px);
+            mcu_conv_inplace_rows(col, taps, filter, out_c, bias, p, q, out_px, neg_all);
             continue;
         }
 #endif

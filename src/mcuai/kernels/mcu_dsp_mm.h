@@ -274,6 +274,55 @@ MCU_INLINE int32_t mcu_mm_out4(const int32_t acc[4], const int32_t *multiplier,
     return 1;
 }
 
+/* mcu_mm_out4 for callers that checked the shifts once per layer (every shift <= -1): the
+ * four channels' requantization in one asm block (constants from multiplier and shift in
+ * registers: r - 1 = ~shift, lo = 2^30 + 2^(30+r) mod 2^32, hi = 2^(r-2), the two SMLALs of
+ * mcu_mm_rq_sat8, 14 instructions a channel), then PKHBT/UXTB16 packing and the byte-wise
+ * SSUB8/SEL clamp to [lo4, hi4] (four equal bytes each). Returns the 4 bytes, channel 0
+ * lowest. */
+#define MCU_MM_ASM_RQ(A)                                                                      \
+    "ldr %[t3], [%[sp_]], #4\n\t"                                                           \
+    "ldr %[t2], [%[mp]], #4\n\t"                                                            \
+    "mvn %[t3], %[t3]\n\t"                                                                  \
+    "mov %[t1], #2\n\t"                                                                     \
+    "lsl %[t1], %[t1], %[t3]\n\t"                                                           \
+    "lsl %[t0], %[t1], #30\n\t"                                                             \
+    "add %[t0], %[t0], #0x40000000\n\t"                                                     \
+    "lsr %[t1], %[t1], #2\n\t"                                                              \
+    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                               \
+    "lsr %[t2], %[" A "], #31\n\t"                                                          \
+    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                 \
+    "asr %[t1], %[t1], %[t3]\n\t"                                                           \
+    "add %[t1], %[t1], %[off]\n\t"                                                          \
+    "ssat %[" A "], #8, %[t1]\n\t"
+MCU_INLINE uint32_t mcu_mm_out4_neg(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                    const int32_t *multiplier, const int32_t *shift,
+                                    int32_t off, uint32_t lo4, uint32_t hi4)
+{
+    int32_t t0, t1, t2, t3;
+    const int32_t neg = INT32_MIN;
+    const int32_t *mp = multiplier, *sp_ = shift;
+    __asm__(MCU_MM_ASM_RQ("a0") MCU_MM_ASM_RQ("a1") MCU_MM_ASM_RQ("a2") MCU_MM_ASM_RQ("a3")
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [t0] "=&r"(t0),
+              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [mp] "+&r"(mp), [sp_] "+&r"(sp_)
+            : [off] "r"(off), [neg] "r"(neg)
+            : "memory");
+    __asm__("pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+            "uxtb16 %[a0], %[a0]\n\t"
+            "uxtb16 %[a1], %[a1]\n\t"
+            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+            "ssub8 %[t0], %[a0], %[lo4]\n\t"
+            "sel %[a0], %[a0], %[lo4]\n\t"
+            "ssub8 %[t0], %[a0], %[hi4]\n\t"
+            "sel %[a0], %[hi4], %[a0]\n\t"
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [t0] "=&r"(t0)
+            : [a2] "r"(a2), [a3] "r"(a3), [lo4] "r"(lo4), [hi4] "r"(hi4)
+            : "cc");
+    return (uint32_t)a0;
+}
+#undef MCU_MM_ASM_RQ
+
 /* Column builder: values are pushed in k order; every 4 values become 2 words. */
 typedef struct {
     int32_t *word;  /* next group's first word of this column */

@@ -19,9 +19,8 @@
  *   3x3 windows with dilation_w 1, a bias and right-shift multipliers (the usual case) in
  *   mcu_dw_inplace_px3x3f per pixel: the in-image taps of 3x3, 3x2, 2x3 and 2x2 windows as
  *   one asm block per group of 4 channels (10 instructions a tap; input and weight taps
- *   both c = Cin bytes apart), the requantization of the 4 channels as one asm block
- *   (constants from multiplier and shift in registers, 14 instructions a channel) and a
- *   byte-wise SSUB8/SEL clamp; other 3x3 windows (any stride, dilation, clipping) in
+ *   both c = Cin bytes apart), the requantization of the 4 channels by mcu_mm_out4_neg
+ *   (mcu_dsp_mm.h: one asm block, 14 instructions a channel, byte-wise SSUB8/SEL clamp); other 3x3 windows (any stride, dilation, clipping) in
  *   mcu_dw_inplace_px3x3 (the in-image taps unrolled), other windows in the loop.
  *   Requantization (bit-exact with mcu_requantize): 4 channels by mcu_mm_out4 (mcu_dsp_mm.h;
  *   right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the
@@ -155,25 +154,6 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3(const int8_t *x, cons
             : "memory")
 #define MCU_DWI_R3 MCU_DWI_T0 MCU_DWI_T1 MCU_DWI_T2
 #define MCU_DWI_R2 MCU_DWI_T0 MCU_DWI_T1
-/* Requantization of one accumulator A in asm (bit-exact with mcu_requantize for shift <= -1,
-   as mcu_mm_rq_sat8): r - 1 = ~shift, lo = 2^30 + 2^(30+r) mod 2^32, hi = 2^(r-2) (0 for
-   r = 1), (hi:lo) += A * multiplier + [A < 0] * (-2^31), hi >> (r - 1), + offset, SSAT 8. */
-#define MCU_DWI_ASM_RQ(A)                                                                     \
-    "ldr %[t3], [%[sp_]], #4\n\t"                                                           \
-    "ldr %[t2], [%[mp]], #4\n\t"                                                            \
-    "mvn %[t3], %[t3]\n\t"                                                                  \
-    "mov %[t1], #2\n\t"                                                                     \
-    "lsl %[t1], %[t1], %[t3]\n\t"                                                           \
-    "lsl %[t0], %[t1], #30\n\t"                                                             \
-    "add %[t0], %[t0], #0x40000000\n\t"                                                     \
-    "lsr %[t1], %[t1], #2\n\t"                                                              \
-    "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                               \
-    "lsr %[t2], %[" A "], #31\n\t"                                                          \
-    "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                 \
-    "asr %[t1], %[t1], %[t3]\n\t"                                                           \
-    "add %[t1], %[t1], %[off]\n\t"                                                          \
-    "ssat %[" A "], #8, %[t1]\n\t"
-
 /* One output pixel of a 3x3 window with dilation_w 1 and ch_mult 1 (so the input and weight
    tap strides are both c = Cin), channels [0, n4) (n4 % 4 == 0), over its nky x nkx taps inside
    the image: x at the first such tap, w at its weights, rs input bytes between taps of a
@@ -191,8 +171,6 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
     const int32_t off = p->output_offset;
     const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
     const uint32_t hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
-    const int32_t *mp = q->multiplier, *sp_ = q->shift;
-    const int32_t neg = INT32_MIN;
     const int32_t ws = 3 * c;
     /* 9: 3x3 taps, 8: 3x2, 6: 2x3, 5: 2x2, else row by row */
     const int32_t sel = nky >= 2 && nkx >= 2 ? 3 * nky + nkx - 3 : 0;
@@ -202,7 +180,7 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
         const int8_t *wr = w + ic;
         int32_t a0 = bias[ic], a1 = bias[ic + 1], a2 = bias[ic + 2], a3 = bias[ic + 3];
         int32_t t0, t1, t2, t3, ky;
-        uint32_t v, d;
+        uint32_t v;
         if (sel == 9) { /* inner pixel: the nine taps in one block */
             MCU_DWI_ROWS(MCU_DWI_R3 MCU_DWI_NEXT MCU_DWI_R3 MCU_DWI_NEXT MCU_DWI_R3);
         } else if (sel == 8) { /* 3 rows x 2 columns (left or right border) */
@@ -224,27 +202,8 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
             wr += ws;
         }
         }
-        __asm__(MCU_DWI_ASM_RQ("a0") MCU_DWI_ASM_RQ("a1") MCU_DWI_ASM_RQ("a2")
-                    MCU_DWI_ASM_RQ("a3")
-                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3),
-                  [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
-                  [mp] "+&r"(mp), [sp_] "+&r"(sp_)
-                : [off] "r"(off), [neg] "r"(neg)
-                : "memory");
-        __asm__("pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
-                "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
-                "uxtb16 %[a0], %[a0]\n\t"
-                "uxtb16 %[a1], %[a1]\n\t"
-                "orr %[a0], %[a0], %[a1], lsl #8\n\t"
-                "ssub8 %[d], %[a0], %[lo4]\n\t"
-                "sel %[a0], %[a0], %[lo4]\n\t"
-                "ssub8 %[d], %[a0], %[hi4]\n\t"
-                "sel %[a0], %[hi4], %[a0]\n\t"
-                : [a0] "+&r"(a0), [a1] "+&r"(a1), [d] "=&r"(d)
-                : [a2] "r"(a2), [a3] "r"(a3), [lo4] "r"(lo4), [hi4] "r"(hi4)
-                : "cc");
-        (void)d;
-        v = (uint32_t)a0;
+        v = mcu_mm_out4_neg(a0, a1, a2, a3, q->multiplier + ic, q->shift + ic, off, lo4,
+                            hi4);
         memcpy(y + ic, &v, 4);
     }
 }
@@ -257,7 +216,6 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
 #undef MCU_DWI_ROWS
 #undef MCU_DWI_R3
 #undef MCU_DWI_R2
-#undef MCU_DWI_ASM_RQ
 
 /* 1 when mcu_dw_inplace_px3x3f applies to the layer's channels [0, n4): a bias and every
    shift <= -1 (right shifts only). */
