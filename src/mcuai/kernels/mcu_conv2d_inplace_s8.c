@@ -181,12 +181,31 @@ static void mcu_conv_inplace_gather_n(int32_t *cols, int32_t ncols, int32_t cn,
    outside the image are zero words (x + input_offset = 0 for the zero point); a row clipped
    by the left or right edge is first copied with zero points into a row buffer. Reads only
    the window's input pixels. */
-static void mcu_conv_inplace_gather_rows4(int32_t *cw, const mcu_conv_params *p,
-                                          const mcu_dims *in_dims, const int8_t *in_b,
-                                          const mcu_dims *f_dims, int32_t y0, int32_t x0)
+/* n groups of 4 bytes at src (any alignment) into 2n column words at cw (SXTAB16 adds the
+   offset, off2 in both halves); returns cw + 2n. */
+MCU_INLINE int32_t *mcu_conv_inplace_words(int32_t *cw, const int8_t *src, int32_t n,
+                                           int32_t off2)
+{
+    do {
+        const uint32_t v = mcu_mm_ld4(src);
+        int32_t a, b;
+        __asm__("sxtab16 %0, %2, %3\n\tsxtab16 %1, %2, %3, ror #8"
+                : "=&r"(a), "=&r"(b)
+                : "r"(off2), "r"(v));
+        cw[0] = a;
+        cw[1] = b;
+        cw += 2;
+        src += 4;
+    } while (--n > 0);
+    return cw;
+}
+
+__attribute__((noinline)) static void mcu_conv_inplace_gather_rows4(
+    int32_t *cw, const mcu_conv_params *p, const mcu_dims *in_dims, const int8_t *in_b,
+    const mcu_dims *f_dims, int32_t y0, int32_t x0)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t k_h = f_dims->h, k_w = f_dims->w, row = k_w * in_c;
+    const int32_t k_h = f_dims->h, k_w = f_dims->w, row = k_w * in_c, dh = p->dilation.h;
     const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
                                    | ((uint32_t)p->input_offset & 0xffffu));
     const int32_t kx_lo = x0 < 0 ? -x0 : 0;
@@ -194,41 +213,34 @@ static void mcu_conv_inplace_gather_rows4(int32_t *cw, const mcu_conv_params *p,
     const int32_t lo = kx_lo * in_c;
     const int32_t hi = kx_hi > kx_lo ? kx_hi * in_c : lo;
     const int32_t clipped = lo > 0 || hi < row;
-    const int8_t zp = (int8_t)-p->input_offset;
+    const uint32_t zp4 = 0x01010101u * ((uint32_t)-p->input_offset & 0xffu);
+    const int32_t rstep = dh * in_w * in_c; /* input bytes between window rows */
+    /* byte offset in the image of the first in-image value of window row ky (integer
+       arithmetic: it is used only for rows inside the image) */
+    int32_t at = (y0 * in_w + x0 + kx_lo) * in_c;
     int8_t buf[MCU_CONV_INPLACE_PATCH];
-    int32_t ky, i;
-    for (ky = 0; ky < k_h; ++ky) {
-        const int32_t y = y0 + ky * p->dilation.h;
+    int32_t ky, i, y = y0;
+    for (ky = 0; ky < k_h; ++ky, y += dh, at += rstep) {
         const int8_t *src;
-        if (y < 0 || y >= in_h) {
+        if ((uint32_t)y >= (uint32_t)in_h) { /* y < 0 or y >= in_h */
             for (i = 0; i < row; i += 4, cw += 2) {
                 cw[0] = 0;
                 cw[1] = 0;
             }
             continue;
         }
-        src = in_b + ((size_t)y * in_w + (x0 + kx_lo)) * in_c;
-        if (clipped) {
-            for (i = 0; i < lo; ++i) {
-                buf[i] = zp;
+        src = in_b + at;
+        if (clipped) { /* zero points, then the in-image bytes (short loops, no libcalls) */
+            for (i = 0; i < row; i += 4) {
+                memcpy(buf + i, &zp4, 4);
             }
-            for (; i < hi; ++i) {
+            for (i = lo; i < hi; ++i) {
+                __asm__("" : "+r"(i)); /* keeps the loop a loop (no memcpy call) */
                 buf[i] = src[i - lo];
-            }
-            for (; i < row; ++i) {
-                buf[i] = zp;
             }
             src = buf;
         }
-        for (i = 0; i < row; i += 4, cw += 2) {
-            const uint32_t v = mcu_mm_ld4(src + i);
-            int32_t a, b;
-            __asm__("sxtab16 %0, %2, %3\n\tsxtab16 %1, %2, %3, ror #8"
-                    : "=&r"(a), "=&r"(b)
-                    : "r"(off2), "r"(v));
-            cw[0] = a;
-            cw[1] = b;
-        }
+        cw = mcu_conv_inplace_words(cw, src, row >> 2, off2);
     }
 }
 
@@ -279,14 +291,14 @@ __attribute__((noinline)) static void mcu_conv_inplace_rows(const int16_t *col, 
                                                             const int32_t *bias,
                                                             const mcu_conv_params *p,
                                                             const mcu_quant_pc *q,
-                                                            int8_t *out_px, int32_t neg)
+                                                            int8_t *out_px, int32_t neg31)
 {
     const int32_t quads = taps >> 2;
     const int32_t *cw = (const int32_t *)(const void *)col;
     const int16_t *ct = col + 4 * quads;
     int32_t o, t;
-    if (neg && bias != NULL && 4 * quads == taps) {
-        /* every shift a right shift (checked once per layer), a bias and no K % 4 tail:
+    if (neg31 && bias != NULL && 4 * quads == taps) {
+        /* every shift in [-31, -1] (checked once per layer), a bias and no K % 4 tail:
            kern41 then the four channels' requantization in one asm block (mcu_mm_out4_neg) */
         const int32_t off = p->output_offset;
         const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
@@ -376,6 +388,7 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
     int32_t i, o, ky, kx, ci, t;
 #if defined(MCU_DSP_MM)
     const int32_t neg_all = mcu_mm_neg_shifts(q->shift, out_c);
+    const int32_t neg31 = mcu_mm_out4_neg_ok(q->shift, out_c);
 #endif
 
 #if defined(MCU_DSP_MM)
@@ -421,7 +434,7 @@ void mcu_conv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
                inner loops of mcu_dsp_mm: 4 filter rows per pass (kern41), then pairs (kern21),
                the K % 4 tail in C; the same products and int32 sums as the loop below */
             mcu_conv_inplace_gather(col, p, in_dims, in_b, f_dims, y0, x0);
-            mcu_conv_inplace_rows(col, taps, filter, out_c, bias, p, q, out_px, neg_all);
+            mcu_conv_inplace_rows(col, taps, filter, out_c, bias, p, q, out_px, neg31);
             continue;
         }
 #endif

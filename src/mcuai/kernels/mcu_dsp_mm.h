@@ -274,21 +274,21 @@ MCU_INLINE int32_t mcu_mm_out4(const int32_t acc[4], const int32_t *multiplier,
     return 1;
 }
 
-/* mcu_mm_out4 for callers that checked the shifts once per layer (every shift <= -1): the
- * four channels' requantization in one asm block (constants from multiplier and shift in
- * registers: r - 1 = ~shift, lo = 2^30 + 2^(30+r) mod 2^32, hi = 2^(r-2), the two SMLALs of
- * mcu_mm_rq_sat8, 14 instructions a channel), then PKHBT/UXTB16 packing and the byte-wise
- * SSUB8/SEL clamp to [lo4, hi4] (four equal bytes each). Returns the 4 bytes, channel 0
- * lowest. */
+/* mcu_mm_out4 for callers that checked the shifts once per layer (every shift in [-31, -1],
+ * r = -shift): the four channels' requantization in one asm block with the constants of
+ * mcu_mm_rq_sat8 made from the shift in registers, 13 instructions a channel: r - 1 = ~shift,
+ * hi = 2^(r-2) = 2^31 >> (33 - r) (LSR by 32 gives 0: r = 1), lo = 2^30 + 2^(30+r) mod 2^32
+ * = (2^31 << (r-1)) | 2^30 (2^(30+r) mod 2^32 is 2^31 or 0: no carry into bit 30); then the two
+ * SMLALs, ASR r - 1, + offset, SSAT 8; then PKHBT/UXTB16 packing and the byte-wise SSUB8/SEL
+ * clamp to [lo4, hi4] (four equal bytes each). Returns the 4 bytes, channel 0 lowest. */
 #define MCU_MM_ASM_RQ(A)                                                                      \
     "ldr %[t3], [%[sp_]], #4\n\t"                                                           \
     "ldr %[t2], [%[mp]], #4\n\t"                                                            \
     "mvn %[t3], %[t3]\n\t"                                                                  \
-    "mov %[t1], #2\n\t"                                                                     \
-    "lsl %[t1], %[t1], %[t3]\n\t"                                                           \
-    "lsl %[t0], %[t1], #30\n\t"                                                             \
-    "add %[t0], %[t0], #0x40000000\n\t"                                                     \
-    "lsr %[t1], %[t1], #2\n\t"                                                              \
+    "rsb %[t1], %[t3], #32\n\t"                                                             \
+    "lsr %[t1], %[neg], %[t1]\n\t"                                                          \
+    "lsl %[t0], %[neg], %[t3]\n\t"                                                          \
+    "orr %[t0], %[t0], #0x40000000\n\t"                                                     \
     "smlal %[t0], %[t1], %[" A "], %[t2]\n\t"                                               \
     "lsr %[t2], %[" A "], #31\n\t"                                                          \
     "smlal %[t0], %[t1], %[t2], %[neg]\n\t"                                                 \
@@ -302,9 +302,15 @@ MCU_INLINE uint32_t mcu_mm_out4_neg(int32_t a0, int32_t a1, int32_t a2, int32_t 
     int32_t t0, t1, t2, t3;
     const int32_t neg = INT32_MIN;
     const int32_t *mp = multiplier, *sp_ = shift;
-    __asm__(MCU_MM_ASM_RQ("a0") MCU_MM_ASM_RQ("a1") MCU_MM_ASM_RQ("a2") MCU_MM_ASM_RQ("a3")
-            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [t0] "=&r"(t0),
-              [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [mp] "+&r"(mp), [sp_] "+&r"(sp_)
+    /* two channels per block: 10 register operands, which -O0 (frame pointer) can give */
+    __asm__(MCU_MM_ASM_RQ("a0") MCU_MM_ASM_RQ("a1")
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+              [t3] "=&r"(t3), [mp] "+&r"(mp), [sp_] "+&r"(sp_)
+            : [off] "r"(off), [neg] "r"(neg)
+            : "memory");
+    __asm__(MCU_MM_ASM_RQ("a2") MCU_MM_ASM_RQ("a3")
+            : [a2] "+&r"(a2), [a3] "+&r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+              [t3] "=&r"(t3), [mp] "+&r"(mp), [sp_] "+&r"(sp_)
             : [off] "r"(off), [neg] "r"(neg)
             : "memory");
     __asm__("pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
@@ -322,6 +328,18 @@ MCU_INLINE uint32_t mcu_mm_out4_neg(int32_t a0, int32_t a1, int32_t a2, int32_t 
     return (uint32_t)a0;
 }
 #undef MCU_MM_ASM_RQ
+
+/* 1 when every shift[o], o < n, is in [-31, -1] (what mcu_mm_out4_neg requires). */
+MCU_INLINE int32_t mcu_mm_out4_neg_ok(const int32_t *shift, int32_t n)
+{
+    int32_t o;
+    for (o = 0; o < n; ++o) {
+        if (shift[o] >= 0 || shift[o] < -31) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* Column builder: values are pushed in k order; every 4 values become 2 words. */
 typedef struct {

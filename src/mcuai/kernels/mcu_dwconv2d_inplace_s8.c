@@ -20,8 +20,9 @@
  *   mcu_dw_inplace_px3x3f per pixel: the in-image taps of 3x3, 3x2, 2x3 and 2x2 windows as
  *   one asm block per group of 4 channels (10 instructions a tap; input and weight taps
  *   both c = Cin bytes apart), the requantization of the 4 channels by mcu_mm_out4_neg
- *   (mcu_dsp_mm.h: one asm block, 14 instructions a channel, byte-wise SSUB8/SEL clamp); other 3x3 windows (any stride, dilation, clipping) in
- *   mcu_dw_inplace_px3x3 (the in-image taps unrolled), other windows in the loop.
+ *   (mcu_dsp_mm.h: one asm block, 13 instructions a channel, byte-wise SSUB8/SEL clamp);
+ *   other 3x3 windows (any stride, dilation, clipping) in mcu_dw_inplace_px3x3 (the
+ *   in-image taps unrolled), other windows in the loop.
  *   Requantization (bit-exact with mcu_requantize): 4 channels by mcu_mm_out4 (mcu_dsp_mm.h;
  *   right shifts), else mcu_dsp_out (mcu_dsp_dw.h). Same reads and writes per pixel as the
  *   loop, so the contract holds.
@@ -159,18 +160,21 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3(const int8_t *x, cons
    the image: x at the first such tap, w at its weights, rs input bytes between taps of a
    column. Requires a bias and every shift of [0, n4) <= -1 (mcu_dw_inplace_fast_ok). Reads
    and writes exactly what the loop of mcu_dw_inplace_px3x3 does. */
-__attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, const int8_t *w,
-                                                            int8_t *y, int32_t n4, int32_t rs,
-                                                            const mcu_conv_params *p,
-                                                            const mcu_quant_pc *q,
-                                                            const int32_t *bias, int32_t c,
-                                                            int32_t nky, int32_t nkx)
+typedef struct {
+    int32_t off2;          /* input_offset in both 16-bit halves */
+    int32_t off;           /* output_offset */
+    uint32_t lo4, hi4;     /* act_min, act_max in four bytes */
+    int32_t n4, c, rs;     /* channels [0, n4); tap stride c = Cin; rs: bytes between rows */
+    const int32_t *mult, *shift, *bias;
+} mcu_dwi_ctx;
+
+__attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const mcu_dwi_ctx *k,
+                                                            const int8_t *x, const int8_t *w,
+                                                            int8_t *y, int32_t nky, int32_t nkx)
 {
-    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset << 16)
-                                   | ((uint32_t)p->input_offset & 0xffffu));
-    const int32_t off = p->output_offset;
-    const uint32_t lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
-    const uint32_t hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
+    const int32_t off2 = k->off2, off = k->off, n4 = k->n4, c = k->c, rs = k->rs;
+    const uint32_t lo4 = k->lo4, hi4 = k->hi4;
+    const int32_t *bias = k->bias;
     const int32_t ws = 3 * c;
     /* 9: 3x3 taps, 8: 3x2, 6: 2x3, 5: 2x2, else row by row */
     const int32_t sel = nky >= 2 && nkx >= 2 ? 3 * nky + nkx - 3 : 0;
@@ -202,8 +206,7 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
             wr += ws;
         }
         }
-        v = mcu_mm_out4_neg(a0, a1, a2, a3, q->multiplier + ic, q->shift + ic, off, lo4,
-                            hi4);
+        v = mcu_mm_out4_neg(a0, a1, a2, a3, k->mult + ic, k->shift + ic, off, lo4, hi4);
         memcpy(y + ic, &v, 4);
     }
 }
@@ -218,19 +221,10 @@ __attribute__((noinline)) static void mcu_dw_inplace_px3x3f(const int8_t *x, con
 #undef MCU_DWI_R2
 
 /* 1 when mcu_dw_inplace_px3x3f applies to the layer's channels [0, n4): a bias and every
-   shift <= -1 (right shifts only). */
+   shift in [-31, -1] (mcu_mm_out4_neg). */
 static int32_t mcu_dw_inplace_fast_ok(const mcu_quant_pc *q, const int32_t *bias, int32_t n4)
 {
-    int32_t i;
-    if (bias == NULL) {
-        return 0;
-    }
-    for (i = 0; i < n4; ++i) {
-        if (q->shift[i] >= 0) {
-            return 0;
-        }
-    }
-    return 1;
+    return bias != NULL && mcu_mm_out4_neg_ok(q->shift, n4);
 }
 #endif
 
@@ -248,6 +242,18 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
 #if defined(MCU_DSP_DW)
     const int32_t fast = mult == 1 && k_h == 3 && k_w == 3 && p->dilation.w == 1 && in_c >= 4
                          && mcu_dw_inplace_fast_ok(q, bias, in_c & ~3);
+    mcu_dwi_ctx fk;
+    fk.off2 = (int32_t)(((uint32_t)p->input_offset << 16)
+                        | ((uint32_t)p->input_offset & 0xffffu));
+    fk.off = p->output_offset;
+    fk.lo4 = 0x01010101u * ((uint32_t)p->act_min & 0xffu);
+    fk.hi4 = 0x01010101u * ((uint32_t)p->act_max & 0xffu);
+    fk.n4 = in_c & ~3;
+    fk.c = out_c;
+    fk.rs = p->dilation.h * in_w * in_c;
+    fk.mult = q->multiplier;
+    fk.shift = q->shift;
+    fk.bias = bias;
 #endif
 
     for (i = 0; i < pixels; ++i) {
@@ -272,9 +278,9 @@ void mcu_dwconv2d_inplace_s8(const mcu_conv_params *p, const mcu_quant_pc *q,
         if (fast && ky_hi > ky_lo && kx_hi > kx_lo) {
             ic = in_c & ~3;
             mcu_dw_inplace_px3x3f(
-                in_b + ((size_t)(y0 + ky_lo * dh) * in_w + (x0 + kx_lo)) * in_c,
-                filter + ((size_t)ky_lo * 3 + kx_lo) * out_c, out_px, ic, dh * in_w * in_c, p,
-                q, bias, out_c, ky_hi - ky_lo, kx_hi - kx_lo);
+                &fk, in_b + ((size_t)(y0 + ky_lo * dh) * in_w + (x0 + kx_lo)) * in_c,
+                filter + ((size_t)ky_lo * 3 + kx_lo) * out_c, out_px, ky_hi - ky_lo,
+                kx_hi - kx_lo);
         } else if (mult == 1 && k_h == 3 && k_w == 3 && ky_hi > ky_lo && kx_hi > kx_lo
                    && in_c >= 4) {
             ic = in_c & ~3;
