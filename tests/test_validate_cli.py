@@ -82,3 +82,17 @@ def test_bad_input_file(tmp_path: Path) -> None:
     bad.write_bytes(b"not an npz")
     r = run_cli("validate", "-m", str(EXAMPLE), "-vi", str(bad))
     assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr
+
+
+def test_require_exact_exit_status(require_cc: str) -> None:
+    """--require-exact: 0 for the bit-exact example; 1 for an ONNX model validated with the
+    integer-only --requant fixed-point kernels, which differ from ONNX Runtime's float rule."""
+    from conftest import corpus_model
+
+    r = run_cli("validate", "-m", str(EXAMPLE), "--batches", "2", "--require-exact")
+    assert r.returncode == 0, r.stderr
+    onnx = corpus_model("mlperf_tiny_onnx_qdq/kws_dscnn_qdq.onnx")
+    args = ("validate", "-m", str(onnx), "--batches", "3", "--requant", "fixed-point")
+    assert run_cli(*args).returncode == 0  # a report, not an error, without the flag
+    r = run_cli(*args, "--require-exact")
+    assert r.returncode == 1 and "--require-exact" in r.stderr and "Traceback" not in r.stderr

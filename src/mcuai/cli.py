@@ -323,6 +323,11 @@ def generate(
 )
 @_requant_option
 @_prefer_option
+@click.option(
+    "--require-exact",
+    is_flag=True,
+    help="Exit with status 1 unless the C model is bit-exact with the original (for CI).",
+)
 def validate(
     model: Path,
     vi: Path | None,
@@ -334,6 +339,7 @@ def validate(
     json_path: Path | None,
     requant: str,
     prefer: str,
+    require_exact: bool,
 ) -> None:
     """Run the generated C and the original model on the same inputs and compare them."""
     from mcuai.report.validate_console import print_validation
@@ -345,6 +351,9 @@ def validate(
     print_validation(report, _stdout())
     if json_path is not None:
         _write_json(json_path, report.to_json())
+    if require_exact and report.bit_exact is not True:
+        _err.print("error: --require-exact: the C model is not bit-exact with the original")
+        sys.exit(1)
 
 
 @cli.command()
