@@ -269,17 +269,10 @@ def lower_min_max(node: Node, op: str) -> list[Call] | None:
     return [Call(kernel, (kernel, "mcu_binary_bcast"), args)]
 
 
-def lower_pool(node: Node, kind: str) -> list[Call] | None:
-    """AVERAGE_POOL_2D (``kind="avg"``) or MAX_POOL_2D (``kind="max"``) for int8/int16 NHWC data;
-    ``None`` for other types. The window, strides and top/left padding go in an
-    ``mcu_conv_params`` (offsets unused) and the window size in a filter ``mcu_dims``."""
-    x, y = node.input(0), node.output
-    if y.dtype not in _SUFFIX:
-        return None
-    if x.dtype is not y.dtype:
-        raise unsupported(node, f"{x.dtype.value} input with a {y.dtype.value} output")
+def pool_window(node: Node, lo: int, hi: int) -> tuple[Struct, Struct]:
+    """The ``mcu_conv_params`` (strides, top/left padding, clamp ``[lo, hi]``; offsets unused)
+    and the window ``mcu_dims`` of a pooling node, shared by every integer pooling kernel."""
     a = node.attrs
-    lo, hi = _clamp(node)
     params = Struct(
         "mcu_conv_params",
         [
@@ -294,6 +287,20 @@ def lower_pool(node: Node, kind: str) -> list[Call] | None:
         ],
     )
     window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
+    return params, window
+
+
+def lower_pool(node: Node, kind: str) -> list[Call] | None:
+    """AVERAGE_POOL_2D (``kind="avg"``) or MAX_POOL_2D (``kind="max"``) for int8/int16 NHWC data;
+    ``None`` for other types. The window, strides and top/left padding go in an
+    ``mcu_conv_params`` (offsets unused) and the window size in a filter ``mcu_dims``."""
+    x, y = node.input(0), node.output
+    if y.dtype not in _SUFFIX:
+        return None
+    if x.dtype is not y.dtype:
+        raise unsupported(node, f"{x.dtype.value} input with a {y.dtype.value} output")
+    lo, hi = _clamp(node)
+    params, window = pool_window(node, lo, hi)
     kernel = f"mcu_{kind}pool2d_{_SUFFIX[y.dtype]}"
     if kind == "avg" and from_uint8(node):  # TFLite uint8 rounding: (sum + n/2) / n, sum >= 0
         kernel = "mcu_avgpool2d_roundup_s8"

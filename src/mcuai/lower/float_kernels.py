@@ -63,7 +63,7 @@ def _dims(n: int, h: int, w: int, c: int) -> Struct:
     return Struct("mcu_dims", [("n", n), ("h", h), ("w", w), ("c", c)])
 
 
-def _act(node: Node) -> Struct:
+def act_params(node: Node) -> Struct:
     """``mcu_act_f32`` from the fused activation's real clamp range."""
     clamp = getattr(node.attrs, "clamp", None)
     if clamp is not None:
@@ -147,7 +147,7 @@ def _conv_params(node: Node, dilation: tuple[int, int], ch_mult: int) -> Struct:
             ("padding", hw((a.pads[0], a.pads[2]))),
             ("dilation", hw(dilation)),
             ("ch_mult", ch_mult),
-            ("act", _act(node)),
+            ("act", act_params(node)),
         ],
     )
 
@@ -202,7 +202,7 @@ def _fully_connected(node: Node) -> list[Call]:
     nout, nin = w.shape
     batches = x.size // nin
     args: list[Value] = [
-        _act(node),
+        act_params(node),
         _dims(1, 1, batches, nin),
         TensorRef(x),
         _dims(1, 1, nout, nin),
@@ -224,7 +224,7 @@ def _pool(kernel: str) -> Callable[[Node], list[Call]]:
                 ("stride", hw(a.stride)),
                 ("padding", hw((a.pads[0], a.pads[2]))),
                 ("window", hw(a.kernel)),
-                ("act", _act(node)),
+                ("act", act_params(node)),
             ],
         )
         return _call(kernel, [params, dims4(x), TensorRef(x), dims4(y), TensorRef(y, out=True)])
@@ -265,7 +265,7 @@ def _mean(node: Node) -> list[Call]:
 def _binary(kernel: str, fused: bool) -> Callable[[Node], list[Call]]:
     def lower(node: Node) -> list[Call]:
         args = _bcast_args(node, node.input(0), node.input(1), node.output)
-        return _call(kernel, [_act(node), *args] if fused else args)
+        return _call(kernel, [act_params(node), *args] if fused else args)
 
     return lower
 

@@ -15,8 +15,9 @@ import numpy as np
 
 from mcuai.ir.dtypes import DType
 from mcuai.ir.node import Node
-from mcuai.lower.context import dims4, hw
+from mcuai.lower.context import dims4
 from mcuai.lower.conv_common import bias_values
+from mcuai.lower.elementwise import pool_window
 from mcuai.lower.program import Call, CArray, Raw, Scratch, Struct, TensorRef, Value
 from mcuai.lower.repack import cols_bytes
 
@@ -55,22 +56,8 @@ def conv_call(kernel: str, node: Node, params: Struct, quant: Struct) -> Call:
 def maxpool_call(node: Node, lo: int, hi: int, pad_value: int) -> Call:
     """``mcu_maxpool2d_inplace_s8``: int8 max pooling whose out-of-image window positions hold
     ``pad_value`` (-128: TFLite's clipped window)."""
-    a = node.attrs
     x, y = node.input(0), node.output
-    params = Struct(
-        "mcu_conv_params",
-        [
-            ("input_offset", 0),
-            ("output_offset", 0),
-            ("stride", hw(a.stride)),
-            ("padding", hw((a.pads[0], a.pads[2]))),
-            ("dilation", hw((1, 1))),
-            ("ch_mult", 1),
-            ("act_min", lo),
-            ("act_max", hi),
-        ],
-    )
-    window = Struct("mcu_dims", [("n", 1), ("h", a.kernel[0]), ("w", a.kernel[1]), ("c", 1)])
+    params, window = pool_window(node, lo, hi)
     args: list[Value] = [
         params,
         pad_value,

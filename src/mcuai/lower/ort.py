@@ -452,7 +452,7 @@ def _lower_fc(node: Node) -> list[Call] | None:
 def _lower_avg_pool_float(node: Node) -> list[Call]:
     """ORT's float AveragePool: MLAS's vector kernel, or its NCHWc form when the channels are
     a multiple of 16 (``mcu_avgpool2d_ort_f32``)."""
-    from mcuai.lower.float_kernels import _act
+    from mcuai.lower.float_kernels import act_params
 
     a = node.attrs
     x, y = node.input(0), node.output
@@ -462,7 +462,7 @@ def _lower_avg_pool_float(node: Node) -> list[Call]:
             ("stride", hw(a.stride)),
             ("padding", hw((a.pads[0], a.pads[2]))),
             ("window", hw(a.kernel)),
-            ("act", _act(node)),
+            ("act", act_params(node)),
         ],
     )
     nchwc = int(x.shape[-1] % 16 == 0)
